@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
             dataset = prepare_dataset(script_args)
         check_soft_leaves_scored(dataset, script_args)
+        superior_cot = script_args.superior_cot_config(training_args)
+        script_args.check_contrast(script_args.reward_funcs, dataset, superior_cot)
+        demonstrations = script_args.load_demonstrations()
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -42,14 +45,31 @@ def main(argv: list[str] | None = None) -> int:
     think_prefix = prefilled_think(tokenizer, training_args.chat_template_kwargs)
     if think_prefix:
         reward_funcs = [restore_think_prefix(f, think_prefix) for f in reward_funcs]
-    trainer = GRPOTrainer(
-        model=model_args.model_name_or_path,
-        reward_funcs=reward_funcs,
-        args=training_args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=get_peft_config(model_args),
-    )
+    trainer_inputs = {
+        "model": model_args.model_name_or_path,
+        "reward_funcs": reward_funcs,
+        "args": training_args,
+        "train_dataset": dataset,
+        "processing_class": tokenizer,
+        "peft_config": get_peft_config(model_args),
+    }
+    if superior_cot is None and demonstrations is None:
+        trainer = GRPOTrainer(**trainer_inputs)
+    else:  # RAIF's contrast and/or behaviour cloning (lsrif_trl.training.raif_trainer)
+        from lsrif_trl.training.raif_trainer import RaifGRPOTrainer
+
+        try:
+            expert_stream = script_args.expert_stream(demonstrations, tokenizer, training_args)
+        except RecipeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        trainer = RaifGRPOTrainer(
+            **trainer_inputs,
+            superior_cot=superior_cot,
+            template_opener=think_prefix,
+            expert_stream=expert_stream,
+            bc_coef=script_args.bc_coef,
+        )
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
         "curriculum": script_args.curriculum,
@@ -61,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
         "num generations": training_args.num_generations,
         "KL beta": training_args.beta,
         "max completion length": training_args.max_completion_length,
+        "superior CoT": (
+            f"{superior_cot.no_cot_per_group} of {superior_cot.num_generations} answer directly; reference "
+            f"{script_args.superior_cot_reference}"
+            if superior_cot
+            else None
+        ),
+        "behaviour cloning": (
+            f"{script_args.bc_dataset} x {script_args.bc_coef} ({script_args.bc_loss_on})" if demonstrations else None
+        ),
     }
     return run_training(trainer, script_args, model_args, setup)
 

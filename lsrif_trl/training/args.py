@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.rewards.registry import RewardOptions
+from lsrif_trl.training.raif_args import RaifArguments
 
 Curriculum = Literal["none", "sorted", "max_level"]
 CURRICULA = get_args(Curriculum)
@@ -82,9 +83,9 @@ class DataArguments(DatasetArguments):
 
 
 @dataclass
-class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
-    """Data arguments plus the reward functions (registry names), the options they share and the scorer of soft
-    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`)."""
+class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, RaifArguments):
+    """Data arguments plus the reward functions (registry names), the options they share, the scorer of soft
+    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`) and RAIF's mechanics (`superior_cot*`, `bc_*`)."""
 
     reward_funcs: list[str] = field(
         default_factory=lambda: ["lsrm"],

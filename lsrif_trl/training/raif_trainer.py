@@ -31,10 +31,9 @@ from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll
-from lsrif_trl.training.superior_cot import NO_COT_PREFILL, SuperiorCoTConfig, contrast_keep
+from lsrif_trl.training.superior_cot import FORMAT_REWARDS, NO_COT_PREFILL, SuperiorCoTConfig, contrast_keep
 
 BC_STATE_FILE = "bc_state.json"
-FORMAT_REWARDS = ("think_format",)
 
 
 class RaifGRPOTrainer(GRPOTrainer):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 NO_COT_PREFILL = "<think>\n\n</think>\n"
 REFERENCES = ("none", "online", "column")  # `column` is written `column NAME` (or `column:NAME`) in a recipe
+FORMAT_REWARDS = ("think_format",)  # reward names left out of the answer reward the contrast compares
 
 
 @dataclass(frozen=True)
