@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from lsrif_trl.judges import build_soft_scorer
 from lsrif_trl.rewards.soft import SoftScorer
-from lsrif_trl.structure import leaves, parse_structure
 from lsrif_trl.training.config import RecipeError
+from lsrif_trl.trees import read_trees, tree_rows
 
 
 @dataclass
@@ -77,23 +77,11 @@ class SoftScorerArguments:
         return build_soft_scorer(self.soft_scorer, **self.soft_scorer_options())
 
 
-def first_soft_leaf(structures: Any) -> tuple[int, str] | None:
-    """(row, constraint id) of the first soft leaf in a `structure` column, or None when every leaf is hard."""
-    for row, structure in enumerate(structures):
-        text = structure if isinstance(structure, str) else None
-        if text is not None and '"soft"' not in text:  # cheap skip: a soft leaf always says "kind": "soft"
-            continue
-        soft = [leaf.id for leaf in leaves(parse_structure(structure)) if leaf.kind == "soft"]
-        if soft:
-            return row, soft[0]
-    return None
-
-
 def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
     """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
     if args.soft_scorer != "none" or "structure" not in dataset.column_names:
         return
-    found = first_soft_leaf(dataset["structure"])
+    found = read_trees(tree_rows(dataset)).first_soft_leaf()
     if found:
         raise RecipeError(
             f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
