@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+from pyarrow import ArrowException
 
 from lsrif_trl.data.constraint_pool import load_all_constraints
+from lsrif_trl.jsonl import read_objects
 from lsrif_trl.trees import DatasetTrees, TreeReader
 
 ROLES = ("system", "user", "assistant")
 FORMATS = ("disk", "parquet", "jsonl")
+SUFFIXES = (".parquet", ".jsonl", ".json")
 MAX_REPORTED_ERRORS = 50
 
 
@@ -133,8 +136,28 @@ def validate_rows(dataset: Dataset, source: str = "dataset") -> Dataset:
     return dataset
 
 
+def looks_like_hub_id(name: str) -> bool:
+    """Whether `name`, not found on disk, reads as a Hub dataset id (`name` or `owner/name`) rather than a local
+    path (one starting with `.`, `/` or `~`, with a data file suffix, with two or more `/`, or inside an existing
+    folder)."""
+    path = Path(name)
+    local = name.startswith((".", "/", "~")) or name.count("/") > 1 or path.suffix.lower() in SUFFIXES
+    return not (local or ("/" in name and path.parent.is_dir()))
+
+
+def read_jsonl(path: Path) -> Dataset:
+    """A JSONL file as a Dataset, read with the project's line reader (errors name the file and the line)."""
+    rows = [row for _, row in read_objects(path)]
+    try:
+        return Dataset.from_list(rows)
+    except (ArrowException, TypeError, ValueError) as err:  # rows whose columns do not form one table
+        raise ValueError(f"{path}: the lines do not form one table ({type(err).__name__}: {err})") from None
+
+
 def _read(path_or_hub_id: str, split: str) -> Dataset:
     path = Path(path_or_hub_id)
+    if path.is_dir() and (path / f"{split}.jsonl").is_file():
+        return read_jsonl(path / f"{split}.jsonl")
     if path.is_dir():
         if (path / "dataset_dict.json").exists():
             data = load_from_disk(str(path))
@@ -149,10 +172,12 @@ def _read(path_or_hub_id: str, split: str) -> Dataset:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return Dataset.from_parquet(str(path))
-        if suffix in (".jsonl", ".json"):
+        if suffix == ".jsonl":
+            return read_jsonl(path)
+        if suffix == ".json":
             return Dataset.from_json(str(path))
         raise ValueError(f"{path}: unsupported file type {suffix!r}; use .parquet, .jsonl or a save_to_disk folder")
-    if path_or_hub_id.startswith((".", "/", "~")) or path_or_hub_id.count("/") > 1:
+    if not looks_like_hub_id(path_or_hub_id):
         raise FileNotFoundError(f"{path_or_hub_id}: no such file or folder (and not a Hub id like `owner/name`)")
     try:
         return load_dataset(path_or_hub_id, split=split)

@@ -150,3 +150,28 @@ def test_the_families_column_must_agree_with_the_tree():
     assert errors == [
         "row 0 (id r): families: says ['train:format'] but the structure gives ['ifeval:punctuation', 'soft']"
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"empty file, no JSON lines"),
+        (b"\n  \n", r"empty file, no JSON lines"),
+        ('{"prompt": "caf\u00e9"}\n'.encode("latin-1"), r"line 1: not UTF-8 \(byte 0xe9 at column 16\)"),
+        (b'{"prompt": "a"}\n{"prompt": "b"', r"line 2: not valid JSON .*the last line looks truncated"),
+        (b'{"prompt": "a"}\n{"prompt" "b"}\n{"prompt": "c"}\n', r"line 2: not valid JSON"),
+        (b'{"prompt": "a"}\n["b"]\n', r"line 2: expected a JSON object, got list"),
+    ],
+)
+def test_a_corrupted_jsonl_file_fails_naming_the_file_and_line(tmp_path, content, message):
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"{path}.*{message}"):
+        load_training_dataset(str(path))
+
+
+def test_jsonl_lines_that_do_not_form_one_table_name_the_file(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"prompt": "a", "x": 1}\n{"prompt": "b", "x": {"y": 2}}\n')
+    with pytest.raises(ValueError, match=f"{path}: the lines do not form one table"):
+        load_training_dataset(str(path))
