@@ -3,7 +3,7 @@
 import pytest
 
 from lsrif_trl.training.args import GRPOScriptArguments
-from lsrif_trl.training.config import RecipeError
+from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.data import load_rows, prepare_dataset
 
 
