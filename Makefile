@@ -12,12 +12,6 @@ TORCH_SPEC ?= torch==2.13.0
 PIP_TORCH_ARGS ?=
 MODEL ?= tiny
 PYTEST_ARGS ?= -n 2
-# Sentence checks need NLTK's punkt parameters. Offline machines of this project keep a copy beside the repo
-# (../shared/data/nltk_data); elsewhere NLTK downloads them on first use. An NLTK_DATA you set wins.
-SHARED_NLTK_DATA := $(wildcard $(abspath ../shared/data/nltk_data))
-ifneq ($(SHARED_NLTK_DATA),)
-export NLTK_DATA ?= $(SHARED_NLTK_DATA)
-endif
 
 .PHONY: install test style quality
 

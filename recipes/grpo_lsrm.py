@@ -17,6 +17,7 @@ import sys
 from lsrif_trl.judges.scorer_args import check_soft_leaves_scored
 from lsrif_trl.training.config import KINDS, RecipeError, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
+from lsrif_trl.training.preflight import preflight
 from lsrif_trl.training.rewards import check_rewards, prefilled_think, restore_think_prefix
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         script_args, training_args, model_args = parse_recipe_args(KINDS["grpo"], argv)
         reward_funcs = check_rewards(script_args, training_args)
+        preflight(script_args, training_args, model_args)
         from accelerate import PartialState
 
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it

@@ -194,7 +194,10 @@ def validate_recipe(path: str | Path) -> tuple:
     if kind.name == "grpo":
         from lsrif_trl.training.rewards import check_rewards
 
-        check_rewards(parsed[0], parsed[1])
+        try:
+            check_rewards(parsed[0], parsed[1])
+        except RecipeError as err:
+            raise RecipeError(f"{path}: {err}") from None
     return parsed
 
 

@@ -175,7 +175,21 @@ def test_config_list_tells_how_to_name_a_file_no_script_runs(tmp_path, capsys):
 def test_config_validate_exits_1_naming_the_broken_file(tmp_path, capsys):
     bad = write_recipe(tmp_path, reward_funcs=["nope"])
     assert cli.main(["config", "validate", str(bad)]) == 1
-    assert "FAIL  reward_funcs: unknown reward 'nope'" in capsys.readouterr().out
+    assert f"FAIL  {bad}: reward_funcs: unknown reward 'nope'" in capsys.readouterr().out
+
+
+def test_config_validate_never_loads_punkt(monkeypatch, tmp_path, capsys):
+    from lsrif_trl.constraints import nltk_resources
+
+    (tmp_path / nltk_resources.PUNKT_RESOURCE).mkdir(parents=True)  # an empty copy: loading punkt would raise
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(nltk_resources.nltk.data, "path", list(nltk_resources.nltk.data.path))
+    nltk_resources.punkt_tokenizer.cache_clear()
+    try:
+        assert cli.main(["config", "validate", str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml")]) == 0
+        assert nltk_resources.punkt_tokenizer.cache_info().currsize == 0
+    finally:
+        nltk_resources.punkt_tokenizer.cache_clear()
 
 
 @pytest.mark.parametrize(
