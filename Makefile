@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= dev
+COMMA := ,
 # torch is pinned and installed before anything else: on a machine without CUDA this is the CPU build,
 # so no dependency can pull a multi-GB CUDA wheel. Outside this project's CI, a CPU-only Linux box may add
 # PIP_TORCH_ARGS="--index-url <PyTorch's CPU wheel index>".
@@ -15,9 +16,11 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: install test style quality
 
-install: $(VENV)/.installed
+# One stamp per set of extras: `make install EXTRAS=dev,vllm` installs vLLM even after `make test` installed dev.
+INSTALL_STAMP = $(VENV)/.installed-$(subst $(COMMA),+,$(EXTRAS))
+install: $(INSTALL_STAMP)
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(INSTALL_STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	if ! command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install $(PIP_TORCH_ARGS) "$(TORCH_SPEC)"; fi
 	$(PY) -m pip install -e ".[$(EXTRAS)]"
