@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import sys
 
-from lsrif_trl.judges.rm_recipe import RM_KIND, load_preference_data
-from lsrif_trl.training.config import RecipeError, parse_recipe_args
+from lsrif_trl.training.config import KINDS, parse_recipe_args
+from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.preferences import load_preference_data
 from lsrif_trl.training.preflight import check_launch, preflight
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         check_launch(argv)
-        script_args, training_args, model_args = parse_recipe_args(RM_KIND, argv)
+        script_args, training_args, model_args = parse_recipe_args(KINDS["train_rm"], argv)
         preflight(training_args, model_args, sentence_checks=False)
         train_dataset, eval_dataset = load_preference_data(script_args)
     except RecipeError as err:

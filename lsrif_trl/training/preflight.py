@@ -14,7 +14,8 @@ import sys
 import threading
 from typing import Any
 
-from lsrif_trl.training.config import RecipeError, load_yaml
+from lsrif_trl.training.config import load_yaml
+from lsrif_trl.training.errors import RecipeError
 
 # How long the Hub may take to say who a token belongs to before the run stops instead of hanging.
 HUB_CHECK_TIMEOUT_S = 30.0

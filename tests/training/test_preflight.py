@@ -9,7 +9,8 @@ import yaml
 
 from lsrif_trl.constraints import nltk_resources
 from lsrif_trl.training import preflight
-from lsrif_trl.training.config import REPO_ROOT, RecipeError
+from lsrif_trl.training.config import REPO_ROOT
+from lsrif_trl.training.errors import RecipeError
 
 TINY_RECIPE = REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml"
 
