@@ -15,12 +15,14 @@ Soft leaves (no verifier) and constraints without an expert are left to chance a
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.registry import get_constraint
 from lsrif_trl.constraints.scoring import follows_strict
-from lsrif_trl.structure import ConditionalNode, ConstraintNode, Node, children_of
+from lsrif_trl.structure import ConditionalNode, ConstraintNode, Node, active_leaves, children_of, parse_row
 
 DEFAULT_MAX_ROUNDS = 4
 
@@ -116,3 +118,57 @@ def expert_answer(tree: Node, base: str, rng: random.Random, config: ExpertConfi
 def base_text(rng: random.Random, min_sentences: int = 2, max_sentences: int = 4) -> str:
     """A neutral answer body for the experts to rewrite: a few filler sentences."""
     return rewriting.filler_text(rng, rng.randint(min_sentences, max_sentences))
+
+
+@dataclass
+class ExpertReport:
+    """Counts over a dataset's expert answers; `all_satisfied` is measured against each row's true tree."""
+
+    rows: int = 0
+    all_satisfied: int = 0
+    rewritten: int = 0
+    dropped: int = 0
+    unsupported: int = 0
+    wrong_branches: int = 0
+    unsupported_ids: dict[str, int] = field(default_factory=dict)
+
+    def add(self, answer: ExpertAnswer, tree: Node) -> None:
+        """Count one row's answer."""
+        self.rows += 1
+        self.all_satisfied += all(follows_strict(answer.text, leaf.id, leaf.kwargs) for leaf in active_leaves(tree))
+        self.rewritten += len(answer.rewritten)
+        self.dropped += len(answer.dropped)
+        self.unsupported += len(answer.unsupported)
+        self.wrong_branches += answer.wrong_branches
+        for leaf in answer.unsupported:
+            self.unsupported_ids[leaf.id] = self.unsupported_ids.get(leaf.id, 0) + 1
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        share = self.all_satisfied / self.rows if self.rows else 0.0
+        return (
+            f"{self.rows} answers, {share:.1%} satisfy every active leaf of their tree; leaves rewritten "
+            f"{self.rewritten}, dropped (noise) {self.dropped}, left to chance (soft or no expert) "
+            f"{self.unsupported}; conditionals misread {self.wrong_branches}"
+        )
+
+
+def row_rng(seed: int, row_id: str) -> random.Random:
+    """The random source of one row's answer: a pure function of the seed and the row's id."""
+    return random.Random(f"lsrif-expert|{seed}|{row_id}")
+
+
+def answer_rows(
+    rows: Iterable[Mapping[str, Any]], seed: int, config: ExpertConfig = ExpertConfig()
+) -> tuple[list[str], ExpertReport]:
+    """The expert's answer to every row (its `structure` or IFEval columns) and the counts over them.
+
+    A row's answer depends only on the seed, the row's `id` (its index when it has none) and its tree."""
+    report, answers = ExpertReport(), []
+    for index, row in enumerate(rows):
+        tree = parse_row(row, index)
+        rng = row_rng(seed, str(row.get("id", index)))
+        answer = expert_answer(tree, base_text(rng), rng, config)
+        report.add(answer, tree)
+        answers.append(answer.text)
+    return answers, report
