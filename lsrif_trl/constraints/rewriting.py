@@ -36,6 +36,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _INTERIOR_END = re.compile(r"(?<=\w\w)[.!?](?=\s)")
 _SAME_LINE_END = re.compile(r"(?<=\w\w)[.!?] (?=[A-Z])")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n(?:[ \t]*\*\*\*[ \t]*\n[ \t]*\n)?")
+_POSTSCRIPT_END = re.compile(r"((?:p\.\s?)+s\.)\s+(?=\w)", re.IGNORECASE)
 _LINE_MARKER = re.compile(r"^[ \t]*(?:[*-][ \t]*|\d+[.)][ \t]+|\*\*\*[ \t]*$)", re.MULTILINE)
 
 
@@ -136,7 +137,8 @@ def drop_filler_sentence(text: str) -> str:
 def merge_sentences(text: str, count: int) -> str:
     """The text with up to `count` interior sentence ends removed, so two sentences read as one.
 
-    On one line, `plans. They` becomes `plans and they`; at a line break the mark is dropped, keeping the layout."""
+    On one line, `plans. They` becomes `plans and they`; at a line break the mark is dropped, keeping the layout;
+    after a postscript marker the space goes (`P.S.we`), the one end punkt makes there."""
     for _ in range(count):
         same_line = _SAME_LINE_END.search(text)
         if same_line:
@@ -144,9 +146,13 @@ def merge_sentences(text: str, count: int) -> str:
             text = f"{text[:at]} and {text[at + 2].lower()}{text[at + 3 :]}"
             continue
         end = _INTERIOR_END.search(text)
-        if end is None:
+        if end is not None:
+            text = text[: end.start()] + text[end.end() :]
+            continue
+        marker = _POSTSCRIPT_END.search(text)  # punkt ends a sentence at `P.S. `, but not at `P.S.` + word
+        if marker is None:
             break
-        text = text[: end.start()] + text[end.end() :]
+        text = text[: marker.end(1)] + text[marker.end() :]
     return text
 
 

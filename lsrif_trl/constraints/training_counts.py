@@ -40,7 +40,7 @@ class WordsPerParagraph(TrainingConstraint):
 
     id = "count:words_per_paragraph"
     expert_phase = rewriting.LISTS
-    params = (bound_param(), Param("num_words", int, minimum=1))
+    params = (bound_param(), Param("num_words", int, minimum=1, maximum=10_000))
     phrasings = (
         "Each paragraph must contain {relation} {num_words} words.",
         "Write {relation} {num_words} words in every paragraph.",
@@ -79,7 +79,7 @@ class SentencesPerParagraph(TrainingConstraint):
 
     id = "count:sentences_per_paragraph"
     expert_phase = rewriting.LISTS
-    params = (Param("num_sentences", int, minimum=1),)
+    params = (Param("num_sentences", int, minimum=1, maximum=1000),)
     phrasings = (
         "Every paragraph should have exactly {num_sentences} sentence{num_sentences_s}.",
         "Write paragraphs (separated by blank lines) of exactly {num_sentences} sentence{num_sentences_s} each.",
@@ -112,7 +112,7 @@ class ParagraphCount(TrainingConstraint):
 
     id = "count:paragraphs"
     expert_phase = rewriting.PARAGRAPHS
-    params = (Param("num_paragraphs", int, minimum=1),)
+    params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "Write exactly {num_paragraphs} paragraphs, separated from each other by a blank line.",
         "Your answer must consist of {num_paragraphs} paragraphs with an empty line between them.",
@@ -142,7 +142,7 @@ class LetterCount(TrainingConstraint):
 
     id = "count:letters"
     expert_phase = rewriting.SENTENCES
-    params = (bound_param(), Param("num_letters", int, minimum=1))
+    params = (bound_param(), Param("num_letters", int, minimum=1, maximum=100_000))
     phrasings = (
         "Use {relation} {num_letters} letters in total.",
         "Your response should contain {relation} {num_letters} letters, counting every letter of every word.",
@@ -175,7 +175,7 @@ class UniqueWordRatio(TrainingConstraint):
 
     id = "count:unique_word_ratio"
     expert_phase = rewriting.PUNCTUATION
-    params = (Param("min_percent", int, minimum=1),)
+    params = (Param("min_percent", int, minimum=1, maximum=100),)
     phrasings = (
         "Vary your vocabulary: at least {min_percent}% of the words you use must be different words.",
         "Make sure that at least {min_percent} percent of your words are unique (case does not matter).",
@@ -210,7 +210,7 @@ class WordsPerSentence(TrainingConstraint):
 
     id = "count:words_per_sentence"
     expert_phase = rewriting.SENTENCES
-    params = (Param("max_words", int, minimum=1),)
+    params = (Param("max_words", int, minimum=1, maximum=10_000),)
     phrasings = (
         "No sentence may be longer than {max_words} words.",
         "Keep every sentence to at most {max_words} words.",
@@ -246,7 +246,7 @@ class NumeralCount(TrainingConstraint):
 
     id = "count:numerals"
     expert_phase = rewriting.PUNCTUATION
-    params = (bound_param(), Param("num_numerals", int, minimum=0))
+    params = (bound_param(), Param("num_numerals", int, minimum=0, maximum=1000))
     phrasings = (
         "Include {relation} {num_numerals} number{num_numerals_s} written in digits.",
         "Your response should contain {relation} {num_numerals} numeral{num_numerals_s} (numbers written with digits).",
@@ -283,7 +283,7 @@ class QuestionCount(TrainingConstraint):
 
     id = "count:questions"
     expert_phase = rewriting.PUNCTUATION
-    params = (Param("num_questions", int, minimum=1),)
+    params = (Param("num_questions", int, minimum=1, maximum=1000),)
     phrasings = (
         "Ask exactly {num_questions} question{num_questions_s} in your response.",
         "Include exactly {num_questions} question{num_questions_s} ending in a question mark, and no other question marks.",
@@ -401,7 +401,7 @@ class SemicolonCount(TrainingConstraint):
 
     id = "punctuation:semicolons"
     expert_phase = rewriting.CONTENT
-    params = (Param("min_semicolons", int, minimum=1),)
+    params = (Param("min_semicolons", int, minimum=1, maximum=1000),)
     phrasings = (
         "Use at least {min_semicolons} semicolon{min_semicolons_s}.",
         "Join related clauses with semicolons; use at least {min_semicolons} of them.",

@@ -134,7 +134,7 @@ class NumberedList(TrainingConstraint):
 
     id = "format:numbered_list"
     expert_phase = rewriting.LISTS
-    params = (Param("num_items", int, minimum=1),)
+    params = (Param("num_items", int, minimum=1, maximum=100),)
     phrasings = (
         "Include a numbered list with exactly {num_items} item{num_items_s} (1., 2., ...).",
         "Present your main points as a numbered list of {num_items} item{num_items_s}.",
@@ -196,7 +196,7 @@ class QAPairs(TrainingConstraint):
 
     id = "format:qa_pairs"
     expert_phase = rewriting.LISTS
-    params = (Param("num_pairs", int, minimum=1),)
+    params = (Param("num_pairs", int, minimum=1, maximum=100),)
     phrasings = (
         "Format the response as exactly {num_pairs} question-and-answer pair{num_pairs_s}, each question on a line "
         "starting with 'Q:' and its answer on a line starting with 'A:'.",
@@ -228,7 +228,7 @@ class MarkdownTable(TrainingConstraint):
 
     id = "format:markdown_table"
     expert_phase = rewriting.LISTS
-    params = (Param("num_rows", int, minimum=1), Param("num_columns", int, minimum=1))
+    params = (Param("num_rows", int, minimum=1, maximum=100), Param("num_columns", int, minimum=1, maximum=100))
     phrasings = (
         "Include a markdown table with {num_columns} columns and {num_rows} row{num_rows_s} below the header.",
         "Present the key information in one markdown table: a header row, then {num_rows} row{num_rows_s} of "

@@ -40,7 +40,7 @@ class NumberSentences(IFEvalConstraint):
 
     id = "length_constraints:number_sentences"
     expert_phase = rewriting.SENTENCES
-    params = (Param("num_sentences", int, minimum=0), relation_param())
+    params = (Param("num_sentences", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         "Your response should contain {relation_words} {num_sentences} sentences.",
@@ -80,7 +80,7 @@ class NumberWords(IFEvalConstraint):
 
     id = "length_constraints:number_words"
     expert_phase = rewriting.SENTENCES
-    params = (Param("num_words", int, minimum=0), relation_param())
+    params = (Param("num_words", int, minimum=0, maximum=10_000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         "Answer with {relation_words} {num_words} words.",
@@ -109,7 +109,7 @@ class NumberParagraphs(IFEvalConstraint):
 
     id = "length_constraints:number_paragraphs"
     expert_phase = rewriting.PARAGRAPHS
-    params = (Param("num_paragraphs", int, minimum=1),)
+    params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "There should be {num_paragraphs} paragraphs. Paragraphs are separated with the markdown divider: ***",
         "Write exactly {num_paragraphs} paragraphs and put the markdown divider *** between them.",
@@ -143,8 +143,8 @@ class NthParagraphFirstWord(IFEvalConstraint):
     id = "length_constraints:nth_paragraph_first_word"
     expert_phase = rewriting.PARAGRAPHS
     params = (
-        Param("num_paragraphs", int, minimum=1),
-        Param("nth_paragraph", int, minimum=1),
+        Param("num_paragraphs", int, minimum=1, maximum=100),
+        Param("nth_paragraph", int, minimum=1, maximum=100),
         Param("first_word", str),
     )
     phrasings = (
@@ -208,7 +208,7 @@ class NumberPlaceholders(IFEvalConstraint):
     """At least `num_placeholders` square-bracket placeholders such as [address]."""
 
     id = "detectable_content:number_placeholders"
-    params = (Param("num_placeholders", int, minimum=0),)
+    params = (Param("num_placeholders", int, minimum=0, maximum=100),)
     phrasings = (
         "The response must contain at least {num_placeholders} placeholders in square brackets, such as [address].",
         "Include at least {num_placeholders} placeholders written in square brackets, like [name].",
@@ -238,7 +238,7 @@ class Postscript(IFEvalConstraint):
 
     id = "detectable_content:postscript"
     expert_phase = rewriting.ENDS
-    params = (Param("postscript_marker", str),)
+    params = (Param("postscript_marker", str, regex=True),)
     phrasings = (
         "At the end of your response, please explicitly add a postscript starting with {postscript_marker}",
         "Finish with a postscript that begins with {postscript_marker}",
@@ -274,7 +274,7 @@ class NumberBulletLists(IFEvalConstraint):
 
     id = "detectable_format:number_bullet_lists"
     expert_phase = rewriting.LISTS
-    params = (Param("num_bullets", int, minimum=0),)
+    params = (Param("num_bullets", int, minimum=0, maximum=100),)
     phrasings = (
         "Your answer must contain exactly {num_bullets} bullet points. Use markdown bullet points such as:\n"
         "* This is point 1.\n* This is point 2",
@@ -326,7 +326,7 @@ class NumberHighlightedSections(IFEvalConstraint):
     """At least `num_highlights` non-blank `*highlighted*` spans (a `**bold**` span counts twice, as in IFEval)."""
 
     id = "detectable_format:number_highlighted_sections"
-    params = (Param("num_highlights", int, minimum=0),)
+    params = (Param("num_highlights", int, minimum=0, maximum=100),)
     phrasings = (
         "Highlight at least {num_highlights} sections in your answer with markdown, i.e. *highlighted section*.",
         "Use markdown to highlight at least {num_highlights} parts of your answer, like *this part*.",
@@ -363,7 +363,7 @@ class MultipleSections(IFEvalConstraint):
 
     id = "detectable_format:multiple_sections"
     expert_phase = rewriting.LISTS
-    params = (Param("section_spliter", str), Param("num_sections", int, minimum=0))
+    params = (Param("section_spliter", str, regex=True), Param("num_sections", int, minimum=0, maximum=100))
     phrasings = (
         "Your response must have {num_sections} sections. Mark the beginning of each section with "
         "{section_spliter} X, such as:\n{section_spliter} 1\n[content of section 1]\n{section_spliter} 2\n"
@@ -444,7 +444,7 @@ class Title(IFEvalConstraint):
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         words = rng.sample(rewriting.TITLE_WORDS, 2)
-        return f"<<{words[0].capitalize()} and {words[1]}>>\n\n{rewriting.ensure_words(text, rng).lstrip()}"
+        return f"<<{words[0].capitalize()} and {words[1]}>>\n{rewriting.ensure_words(text, rng).lstrip()}"
 
     def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         return rewriting.ensure_words(text.replace("<<", "").replace(">>", ""), rng)
