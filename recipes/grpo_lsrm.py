@@ -17,13 +17,16 @@ import sys
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored, prefilled_think, restore_think_prefix
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        check_launch(argv)
         script_args, training_args, model_args = parse_recipe_args(KINDS["grpo"], argv)
         reward_funcs = check_rewards(script_args, training_args)
+        preflight(training_args, model_args)
         from accelerate import PartialState
 
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
@@ -31,14 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         check_soft_leaves_scored(dataset, script_args)
         superior_cot = script_args.superior_cot_config(training_args)
         script_args.check_contrast(script_args.reward_funcs, dataset, superior_cot)
-        demonstrations = script_args.load_demonstrations()
+        demonstrations = script_args.load_demonstrations(dataset, training_args.seed)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
     # Heavy imports only once the recipe is known to be sound.
-    from trl import GRPOTrainer, get_peft_config
+    from trl import GRPOTrainer, get_peft_config, get_quantization_config
 
+    from lsrif_trl.training.freeze import freeze_parameters
     from lsrif_trl.training.run import load_model_inputs, run_training
 
     tokenizer = load_model_inputs(script_args, training_args, model_args)
@@ -52,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_dataset": dataset,
         "processing_class": tokenizer,
         "peft_config": get_peft_config(model_args),
+        "quantization_config": get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
     }
     if superior_cot is None and demonstrations is None:
         trainer = GRPOTrainer(**trainer_inputs)
@@ -70,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             expert_stream=expert_stream,
             bc_coef=script_args.bc_coef,
         )
+    try:  # after the model loads, before train() builds the optimizer from the parameters that need gradients
+        frozen = freeze_parameters(trainer.model, script_args.freeze)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
         "curriculum": script_args.curriculum,
@@ -81,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "num generations": training_args.num_generations,
         "KL beta": training_args.beta,
         "max completion length": training_args.max_completion_length,
+        "frozen": frozen,
         "superior CoT": (
             f"{superior_cot.no_cot_per_group} of {superior_cot.num_generations} answer directly; reference "
             f"{script_args.superior_cot_reference}"

@@ -1,11 +1,12 @@
 """The recipe keys of RAIF's two training mechanics (see `lsrif_trl.training.raif_trainer`), checked before any model.
 
-    superior_cot: true                 # the last no_cot_fraction of each group answers without reasoning
-    no_cot_fraction: 0.25              # RAIF: 2 of 8 samples
-    superior_cot_reference: none       # none | online | column NAME (offline per-row values, `lsrif data reference`)
-    bc_dataset: data/built/expert-sft  # SFT-format demonstrations (prompt/completion or messages), local or Hub
-    bc_coef: 1.0                       # RAIF's value in every published script
-    bc_loss_on: sequence               # RAIF's: every token, prompt included; `completion` counts only the answer
+superior_cot: true                 # the last no_cot_fraction of each group answers without reasoning
+no_cot_fraction: 0.25              # RAIF: 2 of 8 samples
+superior_cot_reference: none       # none | online | column NAME (offline per-row values, `lsrif data reference`)
+bc_dataset: expert                 # SFT rows (prompt/completion or messages, local or Hub), or `expert`: the
+                                   # programmatic expert's answers to the training rows
+bc_coef: 1.0                       # RAIF's value in every published script
+bc_loss_on: sequence               # RAIF's: every token, prompt included; `completion` counts only the answer
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.behaviour_cloning import split_demonstration
+from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.superior_cot import FORMAT_REWARDS, SuperiorCoTConfig, parse_reference
+
+EXPERT = "expert"  # `bc_dataset: expert`
 
 
 @dataclass
@@ -24,7 +27,9 @@ class RaifArguments:
 
     superior_cot: bool = field(
         default=False,
-        metadata={"help": "RAIF's sample-wise contrast: keep a reasoning sample only when it beats answering directly."},
+        metadata={
+            "help": "RAIF's sample-wise contrast: keep a reasoning sample only when it beats answering directly."
+        },
     )
     no_cot_fraction: float = field(
         default=0.25, metadata={"help": "Share of each group generated with an empty think block prefilled."}
@@ -38,9 +43,15 @@ class RaifArguments:
     )
     bc_dataset: str | None = field(
         default=None,
-        metadata={"help": "Expert demonstrations cloned inside RL (OpenRLHF's ptx term): a local path or Hub id."},
+        metadata={
+            "help": "Expert demonstrations cloned inside RL (OpenRLHF's ptx term): a local path or Hub id of SFT rows, "
+            "or `expert` for the project's programmatic expert's answers to the training rows."
+        },
     )
     bc_dataset_split: str = field(default="train", metadata={"help": "Split of `bc_dataset`."})
+    bc_expert_noise: float = field(
+        default=0.0, metadata={"help": "With `bc_dataset: expert`: probability of dropping each leaf's rewrite."}
+    )
     bc_coef: float = field(default=1.0, metadata={"help": "Weight of the demonstrations' token cross-entropy."})
     bc_loss_on: Literal["sequence", "completion"] = field(
         default="sequence",
@@ -83,24 +94,44 @@ class RaifArguments:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise RecipeError(f"superior_cot_reference: row {index} {column}={value!r}, expected a number")
 
-    def load_demonstrations(self) -> Any:
-        """The `bc_dataset` rows (None when behaviour cloning is off), each checked to be a demonstration."""
+    def load_demonstrations(self, train_dataset: Any, seed: int) -> Any:
+        """The demonstrations (None when behaviour cloning is off) as conversational prompt-completion rows.
+
+        `bc_dataset: expert` answers the training rows with the project's programmatic expert
+        (`lsrif_trl.data.expert`, noise `bc_expert_noise`) and keeps the answers that satisfy their whole tree."""
         if not self.bc_dataset:
             return None
-        from lsrif_trl.data.loading import load_training_dataset
-
         if self.bc_coef <= 0:
             raise RecipeError(f"bc_coef: expected a weight > 0 with bc_dataset set, got {self.bc_coef}")
+        from lsrif_trl.training.data import as_demonstrations
+        from lsrif_trl.training.rewards import filter_demonstrations
+
+        if self.bc_dataset == EXPERT:
+            from lsrif_trl.data.expert import ExpertConfig, answer_rows
+
+            answers, report = answer_rows(train_dataset, seed, ExpertConfig(noise=self.bc_expert_noise))
+            print(f"bc_dataset expert: {report.summary()}")
+            answered = as_demonstrations(train_dataset.add_column("completion", answers), "completion")
+            return filter_demonstrations(answered, "all", 1.0, {})
+        from lsrif_trl.data.loading import load_training_dataset
+
         try:
             rows = load_training_dataset(self.bc_dataset, split=self.bc_dataset_split, validate=False)
         except Exception as err:  # datasets raises many types (offline, not found, bad split, bad file)
-            raise RecipeError(f"bc_dataset: {self.bc_dataset!r} could not be loaded ({type(err).__name__}: {err})") from None
-        for index, row in enumerate(rows):
-            try:
-                split_demonstration(row)
-            except ValueError as err:
-                raise RecipeError(f"bc_dataset: {self.bc_dataset} row {index}: {err}") from None
-        return rows
+            raise RecipeError(
+                f"bc_dataset: {self.bc_dataset!r} could not be loaded ({type(err).__name__}: {err})"
+            ) from None
+        if "messages" in rows.column_names:
+            for index, row in enumerate(rows):
+                try:
+                    split_demonstration(row)
+                except ValueError as err:
+                    raise RecipeError(f"bc_dataset: {self.bc_dataset} row {index}: {err}") from None
+            return rows
+        try:
+            return as_demonstrations(rows, "completion")
+        except RecipeError as err:
+            raise RecipeError(f"bc_dataset: {self.bc_dataset}: {err}") from None
 
     def expert_stream(self, rows: Any, tokenizer: Any, training_args: Any) -> Any:
         """The demonstrations tokenized into this process's seeded, cycling stream (None when cloning is off)."""

@@ -13,20 +13,16 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lsrif_trl.judges.scorer_args import SoftScorerArguments, first_soft_leaf
+from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.trees import read_trees, tree_rows
 
 THINK_OPEN = "<think>"
 
 
 def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., list[float | None]]]:
     """The reward functions a GRPO recipe asks for, from the registry; RecipeError naming what to fix."""
-    from lsrif_trl.constraints.nltk_resources import PunktUnavailableError, ensure_punkt_tab
 
-    try:  # sentence checks need NLTK's punkt: a machine without it stops here, not at the first such check
-        ensure_punkt_tab()
-    except PunktUnavailableError as err:
-        raise RecipeError(str(err)) from None
     try:  # soft leaves are scored by the judge or reward model the recipe names (lsrif_trl.judges)
         soft_scorer = script_args.build_soft_scorer()
     except ValueError as err:
@@ -48,7 +44,7 @@ def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
     """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
     if args.soft_scorer != "none" or "structure" not in dataset.column_names:
         return
-    found = first_soft_leaf(dataset["structure"])
+    found = read_trees(tree_rows(dataset)).first_soft_leaf()  # the trees validation read, from the cache
     if found:
         raise RecipeError(
             f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
