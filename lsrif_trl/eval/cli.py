@@ -4,6 +4,7 @@ and `lsrif eval compare DIR ...` to put runs side by side."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -12,8 +13,9 @@ from pathlib import Path
 from lsrif_trl.data.http_retry import RetryPolicy
 from lsrif_trl.eval import lsr
 from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
+from lsrif_trl.eval.registry import FILE_BENCHMARKS
 from lsrif_trl.eval.report import compare_runs
-from lsrif_trl.eval.runner import Benchmark, EvalRequest, IFEvalBenchmark, LSRBenchmark, evaluate
+from lsrif_trl.eval.runner import Benchmark, EvalRequest, FileBenchmark, IFEvalBenchmark, LSRBenchmark, evaluate
 
 EXIT_BAD_INPUT = 2
 EXIT_GENERATION_FAILED = 1
@@ -28,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_ifeval_parser(benchmarks)
     add_lsr_parser(benchmarks)
     add_lsr_prompts_parser(benchmarks)
+    for benchmark in FILE_BENCHMARKS.values():
+        add_file_benchmark_parser(benchmarks, benchmark)
     add_compare_parser(benchmarks)
 
 
@@ -68,6 +72,21 @@ def add_lsr_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentP
         help="build the benchmark from these constraint families (a family or a prefix) instead of the official "
         "IFEval ones (`ifeval`), e.g. families held out of training",
     )
+    return parser
+
+
+def add_file_benchmark_parser(
+    benchmarks: argparse._SubParsersAction, benchmark: type[FileBenchmark]
+) -> argparse.ArgumentParser:
+    """`lsrif eval NAME` for a benchmark read from `--input-data` or the Hub."""
+    parser = add_benchmark_parser(
+        benchmarks,
+        benchmark.name,
+        help=benchmark.help,
+        description=benchmark.description,
+        func=functools.partial(run_file_benchmark, benchmark),
+    )
+    parser.add_argument("--input-data", type=Path, help=benchmark.input_help)
     return parser
 
 
@@ -216,6 +235,11 @@ def run_ifeval(args: argparse.Namespace) -> int:
 def run_lsr(args: argparse.Namespace) -> int:
     """Generate (with --model) and score LSR-Eval; print the metrics; 2 on bad input."""
     return _run(LSRBenchmark(args.families), args)
+
+
+def run_file_benchmark(benchmark: type[FileBenchmark], args: argparse.Namespace) -> int:
+    """Generate (with --model) and score a file benchmark; print the metrics; 2 on bad input."""
+    return _run(benchmark(args.input_data), args)
 
 
 def run_lsr_prompts(args: argparse.Namespace) -> int:

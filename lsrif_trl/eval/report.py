@@ -34,6 +34,7 @@ class RunResults:
     card: dict[str, str]  # model-index identity: dataset_name, dataset_type, dataset_split
     details: dict[str, Any] = field(default_factory=dict)
     generation: dict[str, Any] | None = None  # backend, sampling settings, tokens/s (None when only scored)
+    prompt_scores: dict[str, float] | None = None  # prompt id -> score under headline[0] (compare's bootstrap)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @classmethod

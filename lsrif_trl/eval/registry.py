@@ -1,0 +1,8 @@
+"""The benchmarks read from a file or the Hub that `lsrif eval NAME` offers beside IFEval and LSR-Eval."""
+
+from __future__ import annotations
+
+from lsrif_trl.eval.ifbench import IFBenchBenchmark
+from lsrif_trl.eval.runner import FileBenchmark
+
+FILE_BENCHMARKS: dict[str, type[FileBenchmark]] = {cls.name: cls for cls in (IFBenchBenchmark,)}
