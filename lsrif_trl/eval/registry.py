@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from lsrif_trl.eval.gsm8k import GSM8KBenchmark
 from lsrif_trl.eval.ifbench import IFBenchBenchmark
 from lsrif_trl.eval.runner import FileBenchmark
 
-FILE_BENCHMARKS: dict[str, type[FileBenchmark]] = {cls.name: cls for cls in (IFBenchBenchmark,)}
+FILE_BENCHMARKS: dict[str, type[FileBenchmark]] = {cls.name: cls for cls in (IFBenchBenchmark, GSM8KBenchmark)}
