@@ -1,4 +1,5 @@
-"""Recipe YAML keys that choose the scorer of soft constraints (a mixin for the GRPO script arguments).
+"""Recipe YAML keys that choose the scorer of soft constraints; `lsrif_trl.training` composes them into the GRPO
+script arguments.
 
 soft_scorer: judge                       # or classifier, or none (default: hard constraints only)
 judge_base_url: http://localhost:8001/v1
@@ -14,7 +15,6 @@ from typing import Any, Literal
 from lsrif_trl.judges import build_soft_scorer
 from lsrif_trl.rewards.soft import SoftScorer
 from lsrif_trl.structure import leaves, parse_structure
-from lsrif_trl.training.config import RecipeError
 
 
 @dataclass
@@ -87,16 +87,3 @@ def first_soft_leaf(structures: Any) -> tuple[int, str] | None:
         if soft:
             return row, soft[0]
     return None
-
-
-def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
-    """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
-    if args.soft_scorer != "none" or "structure" not in dataset.column_names:
-        return
-    found = first_soft_leaf(dataset["structure"])
-    if found:
-        raise RecipeError(
-            f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
-            "(with judge_base_url, judge_model) or `soft_scorer: classifier` (with soft_rm_path), or build the "
-            "data without soft constraints"
-        )
