@@ -28,7 +28,7 @@ from typing import Any
 
 from lsrif_trl.eval import generation
 from lsrif_trl.eval.gsm8k import last_boxed
-from lsrif_trl.eval.runner import FileBenchmark, Scores
+from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
 from lsrif_trl.jsonl import json_lines
 from lsrif_trl.rewards.think import extract_answer
 
@@ -310,12 +310,7 @@ class ArithmeticBenchmark(FileBenchmark):
 
     def score(self, examples, everything, responses, output_dir, allow_missing):
         answers = generation.load_responses(responses, {e.prompt for e in everything}, "the arithmetic items")
-        missing = [e.prompt for e in examples if e.prompt not in answers]
-        if missing and not allow_missing:
-            raise ArithmeticInputError(
-                f"{len(missing)} of {len(examples)} arithmetic items have no response (first: {missing[0][:80]!r}); "
-                "answer them, pass --limit to score the first N items only, or pass --allow-missing"
-            )
+        missing = check_answers(examples, answers, "arithmetic", allow_missing)
         results = [check(item, answers.get(item.prompt, "")) for item in examples]
         output_dir.mkdir(parents=True, exist_ok=True)
         with (output_dir / "arithmetic_results.jsonl").open("w", encoding="utf-8") as handle:

@@ -13,6 +13,7 @@ from pathlib import Path
 from lsrif_trl.data.http_retry import RetryPolicy
 from lsrif_trl.eval import lsr
 from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
+from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.registry import FILE_BENCHMARKS
 from lsrif_trl.eval.report import compare_runs
 from lsrif_trl.eval.runner import Benchmark, EvalRequest, FileBenchmark, IFEvalBenchmark, LSRBenchmark, evaluate
@@ -87,7 +88,37 @@ def add_file_benchmark_parser(
         func=functools.partial(run_file_benchmark, benchmark),
     )
     parser.add_argument("--input-data", type=Path, help=benchmark.input_help)
+    if benchmark.judge_use != "none":
+        add_judge_arguments(parser, required=benchmark.judge_use == "required")
     return parser
+
+
+def add_judge_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The judge of a judge-scored benchmark: any OpenAI-compatible server (settings recorded with the results)."""
+    need = "required" if required else "optional: without it only the rule-scored rows are used"
+    judge = parser.add_argument_group(f"judge ({need})")
+    judge.add_argument("--judge-base-url", help="the judge server's /v1 URL, e.g. http://localhost:8001/v1")
+    judge.add_argument("--judge-model", help="the judge's served model name, e.g. Qwen/Qwen2.5-72B-Instruct")
+    judge.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="env variable holding the judge's key")
+    judge.add_argument("--judge-max-tokens", type=int, default=2048, help="default: 2048")
+    judge.add_argument("--judge-temperature", type=float, default=0.0, help="default: 0 (greedy)")
+    judge.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
+
+
+def judge_from_args(args: argparse.Namespace) -> JudgeConfig | None:
+    """The judge the --judge-* options name, or None when neither URL nor model is given."""
+    if getattr(args, "judge_model", None) is None and getattr(args, "judge_base_url", None) is None:
+        return None
+    return JudgeConfig(
+        base_url=args.judge_base_url,
+        model=args.judge_model,
+        api_key_env=args.judge_api_key_env,
+        max_tokens=args.judge_max_tokens,
+        temperature=args.judge_temperature,
+        concurrency=args.judge_concurrency,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+    )
 
 
 def add_lsr_prompts_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -239,7 +270,12 @@ def run_lsr(args: argparse.Namespace) -> int:
 
 def run_file_benchmark(benchmark: type[FileBenchmark], args: argparse.Namespace) -> int:
     """Generate (with --model) and score a file benchmark; print the metrics; 2 on bad input."""
-    return _run(benchmark(args.input_data), args)
+    try:
+        instance = benchmark(args.input_data, judge_from_args(args))
+    except ValueError as err:
+        print(f"lsrif eval {benchmark.name}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run(instance, args)
 
 
 def run_lsr_prompts(args: argparse.Namespace) -> int:

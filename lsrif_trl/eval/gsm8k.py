@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.eval import generation
-from lsrif_trl.eval.runner import FileBenchmark, Scores
+from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
 from lsrif_trl.jsonl import json_lines
 from lsrif_trl.rewards.think import extract_answer
 
@@ -156,12 +156,7 @@ def score_gsm8k(
     examples: list[GSM8KExample], responses: dict[str, str], allow_missing: bool = False
 ) -> list[GSM8KResult]:
     """Every question's verdict; a missing response is an error, or (allow_missing) a wrong answer counted."""
-    missing = [e.prompt for e in examples if e.prompt not in responses]
-    if missing and not allow_missing:
-        raise GSM8KInputError(
-            f"{len(missing)} of {len(examples)} GSM8K prompts have no response (first: {missing[0][:80]!r}); "
-            "answer them, pass --limit to score the first N prompts only, or pass --allow-missing"
-        )
+    check_answers(examples, responses, "GSM8K", allow_missing)
     use_verifier = math_verify_available()
     results = []
     for example in examples:
@@ -215,5 +210,5 @@ class GSM8KBenchmark(FileBenchmark):
                 handle.write(json.dumps(asdict(result)) + "\n")
         metrics = summarize(results, sum(e.prompt not in answers for e in examples))
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        details = {"input_data": self.source, "prompt_template": PROMPT_TEMPLATE}
+        details = self.details() | {"prompt_template": PROMPT_TEMPLATE}
         return Scores(metrics, details, {str(r.index): float(r.correct) for r in results})

@@ -17,7 +17,7 @@ from typing import Any
 
 from lsrif_trl.eval import generation, ifbench_lib
 from lsrif_trl.eval.ifeval import IFEvalReport, PromptResult, write_report
-from lsrif_trl.eval.runner import FileBenchmark, Scores
+from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
 from lsrif_trl.jsonl import json_lines
 
 BENCHMARK = "ifbench"
@@ -135,12 +135,7 @@ def score_ifbench(
     examples: list[IFBenchExample], responses: dict[str, str], allow_missing: bool = False
 ) -> IFBenchReport:
     """Score every scorable example; a missing response is an error, or (allow_missing) a failure counted."""
-    missing = [e.prompt for e in examples if e.prompt not in responses]
-    if missing and not allow_missing:
-        raise IFBenchInputError(
-            f"{len(missing)} of {len(examples)} IFBench prompts have no response (first: {missing[0][:80]!r}); "
-            "answer them, pass --limit to score the first N prompts only, or pass --allow-missing"
-        )
+    missing = check_answers(examples, responses, "IFBench", allow_missing)
     report = IFBenchReport(missing_prompts=missing)
     for example in examples:
         lacking = ifbench_lib.missing_resources(example.instruction_id_list)
@@ -182,5 +177,5 @@ class IFBenchBenchmark(FileBenchmark):
         answers = load_responses(responses, {e.prompt for e in everything})
         report = score_ifbench(examples, answers, allow_missing)
         metrics = write_report(report, output_dir)
-        details = {"input_data": self.source, "unscorable": report.unscorable, "checker_errors": report.checker_errors}
+        details = self.details() | {"unscorable": report.unscorable, "checker_errors": report.checker_errors}
         return Scores(metrics, details, report.prompt_scores)

@@ -13,10 +13,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from lsrif_trl.eval import ifeval, lsr
 from lsrif_trl.eval.generation import SamplingParams, check_model, create_generator, run_generation
+from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.report import REPORT_BACKENDS, RunResults, attach_to_model_card, report_to, save_run
 
 RESPONSES_FILE = "responses.jsonl"
@@ -75,14 +76,33 @@ class FileBenchmark(Benchmark):
     help: str
     description: str
     input_help: str
+    judge_use: ClassVar[str] = "none"  # "optional" or "required": `lsrif eval NAME` then takes the --judge-* options
 
-    def __init__(self, input_data: Path | None = None) -> None:
+    def __init__(self, input_data: Path | None = None, judge: JudgeConfig | None = None) -> None:
+        if self.judge_use == "required" and judge is None:
+            raise ValueError(f"{self.name} is scored by a judge: pass --judge-base-url and --judge-model")
         self.input_data = input_data
+        self.judge = judge
 
     @property
     def source(self) -> str:
         """Where the prompts come from, as recorded with the results."""
         return str(self.input_data) if self.input_data else self.card["dataset_type"]
+
+    def details(self) -> dict[str, Any]:
+        """What every result of this benchmark records: the data source and the judge's settings (if judged)."""
+        return {"input_data": self.source} | ({"judge": self.judge.record()} if self.judge else {})
+
+
+def check_answers(examples: Sequence[Any], answers: dict[str, str], benchmark: str, allow_missing: bool) -> list[str]:
+    """The prompts of `examples` without an answer; ValueError saying what to do unless `allow_missing`."""
+    missing = [e.prompt for e in examples if e.prompt not in answers]
+    if missing and not allow_missing:
+        raise ValueError(
+            f"{len(missing)} of {len(examples)} {benchmark} prompts have no response (first: {missing[0][:80]!r}); "
+            "answer them, pass --limit to score the first N prompts only, or pass --allow-missing"
+        )
+    return missing
 
 
 class IFEvalBenchmark(Benchmark):
