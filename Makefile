@@ -115,7 +115,7 @@ demo: install
 # tokens. Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 BENCH ?= ifeval,lsr
 EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
-EVAL_JUDGE_BENCHES :=
+EVAL_JUDGE_BENCHES := cfbench infobench
 JUDGE_URL ?=
 JUDGE_MODEL ?=
 COMPARE_WITH ?=

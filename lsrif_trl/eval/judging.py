@@ -7,6 +7,7 @@ scored by the same judge model and settings only (they are recorded in `results.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,24 @@ class JudgeConfig:
         return asdict(self)
 
 
-def judge_replies(prompts: list[str], config: JudgeConfig, output_dir: Path) -> dict[str, str]:
-    """The judge's reply to every prompt (the text after any reasoning); replies already on disk are reused."""
+Message = dict[str, str]
+
+
+class _ConversationJudge(OpenAIGenerator):
+    """The OpenAI backend with a whole conversation per request: each prompt is a JSON list of chat messages."""
+
+    def _body(self, prompt: str) -> bytes:
+        body = json.loads(super()._body(prompt))
+        body["messages"] = json.loads(prompt)
+        return json.dumps(body).encode()
+
+
+def judge_conversations(conversations: list[list[Message]], config: JudgeConfig, output_dir: Path) -> list[str]:
+    """The judge's next reply (the text after any reasoning) to each conversation, in order; replies already in
+    `output_dir/judge_replies.jsonl` are reused, new ones appended as they arrive."""
+    keys = [json.dumps(messages, ensure_ascii=False) for messages in conversations]
     sampling = SamplingParams(config.max_tokens, config.temperature, 1.0, config.seed)
-    judge = OpenAIGenerator(
+    judge = _ConversationJudge(
         config.model,
         sampling,
         base_url=config.base_url,
@@ -53,6 +68,13 @@ def judge_replies(prompts: list[str], config: JudgeConfig, output_dir: Path) -> 
         retry=RetryPolicy(max_retries=config.max_retries),
     )
     path = output_dir / REPLIES_FILE
-    run_generation(judge, prompts, path)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    run_generation(judge, keys, path)
     replies = read_responses(path)
-    return {prompt: replies[prompt]["response"] for prompt in prompts}
+    return [replies[key]["response"] for key in keys]
+
+
+def judge_replies(prompts: list[str], config: JudgeConfig, output_dir: Path) -> dict[str, str]:
+    """The judge's reply to each single-turn prompt, by prompt."""
+    replies = judge_conversations([[{"role": "user", "content": p}] for p in prompts], config, output_dir)
+    return dict(zip(prompts, replies, strict=True))
