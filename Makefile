@@ -109,13 +109,13 @@ demo: install
 #  [JUDGE_URL=http://host:port/v1 JUDGE_MODEL=name] [COMPARE_WITH=outputs/eval/BASE]`
 # Generates with BACKEND, scores, and writes $(EVAL_DIR)/<bench>/results.{json,md}; an interrupted run resumes.
 # BENCH=all runs every rule-scored benchmark, and the judge-scored ones too when JUDGE_URL and JUDGE_MODEL name a
-# judge (FollowBench then scores all 820 rows). It ends with the summary table of `lsrif eval compare` (against
+# judge (FollowBench then scores all 820 rows; CFBench also needs CFBENCH_INPUT). It ends with the summary table of `lsrif eval compare` (against
 # COMPARE_WITH when given) and its plot in $(EVAL_DIR)/compare.
 # MODEL=tiny (the default) evaluates the offline tiny model on CPU: the first 50 prompts of each benchmark, 32 new
 # tokens. Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 BENCH ?= ifeval,lsr
 EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
-EVAL_JUDGE_BENCHES := cfbench infobench
+EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench)
 JUDGE_URL ?=
 JUDGE_MODEL ?=
 COMPARE_WITH ?=
@@ -126,6 +126,7 @@ IFEVAL_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifeval/input_data
 IFBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifbench/IFBench_test.jsonl))
 FOLLOWBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/followbench))
 GSM8K_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/gsm8k/test.jsonl))
+CFBENCH_INPUT ?= # CFBench is not on the Hub: the official cfbench_data.json (github.com/PKU-Baichuan-MLSystemLab/CFBench)
 LIMIT ?= $(if $(filter tiny,$(MODEL)),50)
 MAX_NEW_TOKENS ?= $(if $(filter tiny,$(MODEL)),32,2048)
 EVAL_ARGS ?=
@@ -136,7 +137,8 @@ EVAL_JUDGE_ARGS = $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),--judge-base-url $(JUD
 eval: install
 	set -e; for bench in $(EVAL_LIST); do \
 	  case $$bench in ifeval) input="$(IFEVAL_INPUT)";; ifbench) input="$(IFBENCH_INPUT)";; \
-	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; *) input="";; esac; \
+	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; cfbench) input="$(CFBENCH_INPUT)";; \
+	    *) input="";; esac; \
 	  case " followbench $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
 	  $(VENV)/bin/lsrif eval $$bench --model $(MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
 	    --max-new-tokens $(MAX_NEW_TOKENS) $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$judge \
