@@ -195,12 +195,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """`lsrif eval compare DIR ...`: side-by-side tables with deltas and a bar plot per benchmark."""
+    """`lsrif eval compare DIR ...`: a summary table with bootstrap intervals, each benchmark's table, one plot."""
     parser = benchmarks.add_parser(
         "compare",
         help="compare evaluation runs side by side",
-        description="Print each benchmark's runs side by side (deltas against the first) and save a bar plot per "
-        "benchmark. Each DIR is a run folder (with results.json) or a folder of run folders.",
+        description="Print a summary table (a row per run, a column per benchmark's primary metric, deltas against "
+        "the first run with paired bootstrap 95% intervals over prompts), then each benchmark's runs side by side, "
+        "and save one bar plot (compare.png). Each DIR is a run folder (with results.json) or a folder of run folders.",
     )
     parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     parser.add_argument("--plot-dir", type=Path, default=Path("eval_compare"), help="default: ./eval_compare")
