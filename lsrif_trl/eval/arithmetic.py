@@ -29,7 +29,7 @@ from typing import Any
 from lsrif_trl.eval import generation
 from lsrif_trl.eval.gsm8k import last_boxed
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.jsonl import json_lines
+from lsrif_trl.jsonl import read_objects
 from lsrif_trl.rewards.think import extract_answer
 
 BENCHMARK = "arithmetic"
@@ -168,7 +168,7 @@ def fingerprint(items: list[ArithmeticItem]) -> str:
 def load_items(path: Path) -> list[ArithmeticItem]:
     """Items from a JSONL written by `write_items` (e.g. a set made by another generator version)."""
     items = []
-    for number, row in json_lines(path, ArithmeticInputError):
+    for number, row in read_objects(path, ArithmeticInputError):
         where = f"{path} line {number}"
         try:
             numbers = tuple(int(n) for n in row["numbers"])

@@ -18,7 +18,7 @@ from typing import Any
 
 from lsrif_trl.eval import generation
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.jsonl import json_lines
+from lsrif_trl.jsonl import read_objects
 from lsrif_trl.rewards.think import extract_answer
 
 BENCHMARK = "gsm8k"
@@ -103,7 +103,7 @@ def load_input_data(path: str | Path | None = None) -> list[GSM8KExample]:
     """The test questions from the official JSONL, or from the Hub dataset (config `main`) when `path` is None."""
     if path is not None:
         path = Path(path)
-        rows = [(f"{path} line {n}", row) for n, row in json_lines(path, GSM8KInputError)]
+        rows = [(f"{path} line {n}", row) for n, row in read_objects(path, GSM8KInputError)]
     else:
         rows = [(f"{HUB_DATASET} row {i}", row) for i, row in enumerate(_hub_rows())]
     examples = [parse_example(row, index, where) for index, (where, row) in enumerate(rows)]

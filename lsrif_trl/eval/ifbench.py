@@ -18,7 +18,7 @@ from typing import Any
 from lsrif_trl.eval import generation, ifbench_lib
 from lsrif_trl.eval.ifeval import IFEvalReport, PromptResult, write_report
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.jsonl import json_lines
+from lsrif_trl.jsonl import read_objects
 
 BENCHMARK = "ifbench"
 HUB_DATASET = "allenai/IFBench_test"
@@ -68,7 +68,7 @@ def load_input_data(path: str | Path | None = None) -> list[IFBenchExample]:
     known = ifbench_lib.instruction_ids()
     if path is not None:
         path = Path(path)
-        rows = ((f"{path} line {n}", row) for n, row in json_lines(path, IFBenchInputError))
+        rows = ((f"{path} line {n}", row) for n, row in read_objects(path, IFBenchInputError))
     else:
         rows = ((f"{HUB_DATASET} row {i}", row) for i, row in enumerate(_hub_rows()))
     examples = [parse_example(row, where, known) for where, row in rows]

@@ -13,7 +13,7 @@ from typing import Any
 
 from lsrif_trl.constraints import follows_both, get_constraint
 from lsrif_trl.eval import generation
-from lsrif_trl.jsonl import json_lines
+from lsrif_trl.jsonl import read_objects
 
 HUB_DATASET = "google/IFEval"
 OFFLINE_HINT = "pass --input-data ../shared/data/ifeval/input_data.jsonl (the official file) when offline"
@@ -110,7 +110,9 @@ def load_input_data(path: str | Path | None = None) -> list[IFEvalExample]:
     """The benchmark prompts from an official-format JSONL, or from the Hub dataset when `path` is None."""
     if path is not None:
         path = Path(path)
-        examples = [parse_example(row, f"{path} line {number}") for number, row in json_lines(path, IFEvalInputError)]
+        examples = [
+            parse_example(row, f"{path} line {number}") for number, row in read_objects(path, IFEvalInputError)
+        ]
     else:
         examples = [parse_example(row, f"{HUB_DATASET} row {index}") for index, row in enumerate(_hub_rows())]
     if not examples:

@@ -18,7 +18,7 @@ from typing import Any
 
 from lsrif_trl.eval import generation, judging
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.jsonl import json_lines
+from lsrif_trl.jsonl import read_objects
 from lsrif_trl.rewards.think import extract_answer
 
 BENCHMARK = "infobench"
@@ -82,7 +82,7 @@ def load_input_data(path: str | Path | None = None) -> list[InFoBenchExample]:
     """The instructions from a JSONL (the official fields), or from the Hub dataset when `path` is None."""
     if path is not None:
         path = Path(path)
-        rows = [(f"{path} line {n}", row) for n, row in json_lines(path, InFoBenchInputError)]
+        rows = [(f"{path} line {n}", row) for n, row in read_objects(path, InFoBenchInputError)]
     else:
         rows = [(f"{HUB_DATASET} row {i}", row) for i, row in enumerate(_hub_rows())]
     examples = [parse_example(row, where) for where, row in rows]
