@@ -11,6 +11,7 @@ import pytest
 from lsrif_trl import cli
 from lsrif_trl.eval import arithmetic
 from lsrif_trl.eval.arithmetic import ArithmeticItem, ExpressionError, check, evaluate_expression
+from lsrif_trl.eval.report import RunResults
 
 ITEM = ArithmeticItem("game24-easy-x", "game24", "easy", (3, 3, 8, 8), 24, "8 / (3 - 8 / 3)")
 
@@ -86,3 +87,19 @@ def test_the_generators_solutions_score_one_and_their_off_by_one_targets_zero(tm
     results = json.loads((tmp_path / "gold" / "results.json").read_text())
     assert results["details"]["fingerprint"] == arithmetic.PINNED_FINGERPRINT
     assert set(results["prompt_scores"].values()) == {1.0}
+
+
+@pytest.mark.slow
+def test_the_tiny_model_is_evaluated_end_to_end_with_a_model_card_and_a_resumed_rerun(tmp_path: Path) -> None:
+    fast = ["--model", "tiny", "--limit", "3", "--max-new-tokens", "8", "--batch-size", "3"]
+    out, card = tmp_path / "arithmetic", tmp_path / "README.md"
+    assert cli.main(["eval", "arithmetic", *fast, "--output-dir", str(out), "--model-card", str(card)]) == 0
+    results = RunResults.load(out / "results.json")
+    assert results.generation["generated"] == 3 and set(results.prompt_scores) == {
+        i.id for i in arithmetic.generate_items()[:3]
+    }
+    assert "Arithmetic transfer" in card.read_text()
+    assert cli.main(["eval", "arithmetic", *fast, "--output-dir", str(out)]) == 0
+    again = RunResults.load(out / "results.json")
+    assert (again.generation["resumed"], again.generation["generated"]) == (3, 0)
+    assert again.metrics == results.metrics
