@@ -143,3 +143,16 @@ def test_cfbench_scores_each_instruction_as_the_official_script_does(tmp_path: P
 def test_cfbench_needs_the_official_file() -> None:
     with pytest.raises(cfbench.CFBenchInputError, match="CFBench is not on the Hub: pass --input-data"):
         cfbench.load_input_data(None)
+
+
+def test_a_failing_judge_stops_the_run_with_exit_1_and_keeps_what_it_had(tmp_path: Path, serve, capsys) -> None:
+    judge = serve(lambda body, number: (500, None, {}, 0.0))
+    data = tmp_path / "infobench.jsonl"
+    data.write_text(json.dumps(INFO_ROWS[0]) + "\n")
+    responses = tmp_path / "responses.jsonl"
+    responses.write_text(json.dumps({"prompt": "Write a haiku.", "response": "Rain."}) + "\n")
+    argv = ["eval", "infobench", "--responses", str(responses), "--input-data", str(data), "--output-dir",
+            str(tmp_path / "out"), "--judge-base-url", judge.base_url, "--judge-model", "j", "--max-retries", "0"]  # fmt: skip
+    assert cli.main(argv) == 1
+    assert "HTTP 500" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "metrics.json").exists()
