@@ -208,6 +208,8 @@ def summary_markdown(runs: list[tuple[str, RunResults]]) -> str:
     for label in labels[1:]:
         deltas = [_delta_with_interval(by_run.get((labels[0], name)), by_run.get((label, name))) for name in groups]
         rows.append([f"Δ {label} (95% CI)", *deltas])
+    if len(labels) == 1:
+        return "## Summary\n\n" + _table(header, rows)
     note = (
         f"\nΔ: the primary metric's change against {labels[0]}; in brackets the paired bootstrap 95% interval over "
         f"the prompts both runs scored ({bootstrap.RESAMPLES} resamples). Judge-scored benchmarks are comparable only "
@@ -246,6 +248,7 @@ def plot_summary(runs: list[tuple[str, RunResults]], path: Path) -> Path:
         ax.bar(positions, heights, width, label=label)
     names = [f"{g[0][1].card.get('dataset_name', n)}\n{primary_metric(g[0][1])}" for n, g in groups.items()]
     ax.set_xticks(range(len(groups)), names, fontsize="small")
+    ax.set_ylim(0.0, 1.0)  # every primary metric is a fraction
     ax.set_ylabel("score")
     ax.set_title("Primary metric per benchmark")
     ax.legend(fontsize="small")
