@@ -47,10 +47,8 @@ Message = dict[str, str]
 class _ConversationJudge(OpenAIGenerator):
     """The OpenAI backend with a whole conversation per request: each prompt is a JSON list of chat messages."""
 
-    def _body(self, prompt: str) -> bytes:
-        body = json.loads(super()._body(prompt))
-        body["messages"] = json.loads(prompt)
-        return json.dumps(body).encode()
+    def _messages(self, prompt: str) -> list[Message]:
+        return json.loads(prompt)
 
 
 def judge_conversations(conversations: list[list[Message]], config: JudgeConfig, output_dir: Path) -> list[str]:
