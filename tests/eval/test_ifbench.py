@@ -155,3 +155,17 @@ def test_scores_equal_the_librarys_own_evaluation_on_the_same_responses(tmp_path
         assert metrics[f"instruction_level_{mode}"] == reference[f"{mode}:instruction-level"]
     assert len(scored) + report.metrics()["unscorable_prompts"] == 300
     assert report.metrics()["checker_errors"] == 0
+
+
+NLTK_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nltk_data"
+RELEASED = NLTK_DATA.parent / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
+
+
+@pytest.mark.skipif(not RELEASED.exists(), reason=f"{RELEASED} is missing")
+def test_the_offline_tokenizers_split_as_nltks_own_with_punkt_tab(monkeypatch) -> None:
+    import nltk
+
+    monkeypatch.setattr(nltk.data, "path", [str(NLTK_DATA), *nltk.data.path])
+    texts = [json.loads(line)["response"] for line in RELEASED.read_text().splitlines()][:200]
+    assert all(ifbench_lib.word_tokenize(t) == nltk.word_tokenize(t) for t in texts)
+    assert all(ifbench_lib.sent_tokenize(t) == nltk.sent_tokenize(t) for t in texts)
