@@ -318,5 +318,5 @@ class ArithmeticBenchmark(FileBenchmark):
                 handle.write(json.dumps(asdict(result)) + "\n")
         metrics = summarize(results, len(missing))
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        details = {"input_data": self.source, "fingerprint": fingerprint(everything), "version": GENERATOR_VERSION}
+        details = self.details() | {"fingerprint": fingerprint(everything), "version": GENERATOR_VERSION}
         return Scores(metrics, details, {r.id: float(r.correct) for r in results})
