@@ -239,19 +239,21 @@ def bench_kills(root: Path, kills: int) -> None:
     model = build_tiny_model(root / "tiny")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     rng = random.Random(4)
-    finished = failed = 0
-    moved = 0
+    finished = failed = moved = killed_in_save = 0
     start = time.perf_counter()
     for cycle in range(kills):
         run = root / f"run-{cycle}"
         command = recipe_command(model, root / "data", run, steps=6)
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 600
-        while time.time() < deadline and process.poll() is None and not list(run.glob("checkpoint-*")):
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 3.0))  # somewhere in the run, often inside a save (one per step)
+        in_save = cycle % 2 == 0  # even cycles: kill the moment a save has begun; odd: at a random later moment
+        while time.time() < deadline and process.poll() is None and not _saving(run, second=not in_save):
+            time.sleep(0.002)
+        if not in_save:
+            time.sleep(rng.uniform(0.0, 2.0))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
+            killed_in_save += _saving(run, second=False)
         process.wait()
         rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
         state = run / "trainer_state.json"
@@ -262,10 +264,18 @@ def bench_kills(root: Path, kills: int) -> None:
         if not done:
             print(f"[kill] cycle {cycle}: re-run failed (exit {rerun.returncode}): {rerun.stderr[-400:]}")
     print(
-        f"[kill] {kills} SIGKILL-then-rerun cycles of the tiny recipe: {finished} finished at max_steps, {failed} "
-        f"failed, {moved} incomplete checkpoints moved aside, {time.perf_counter() - start:.0f} s"
+        f"[kill] {kills} SIGKILL-then-rerun cycles of the tiny recipe ({killed_in_save} killed inside a save): "
+        f"{finished} finished at max_steps, {failed} failed, {moved} incomplete checkpoints moved aside, "
+        f"{time.perf_counter() - start:.0f} s"
     )
     bench_cut_saves(root, root / "run-0")
+
+
+def _saving(run: Path, second: bool) -> bool:
+    """A save is under way: a checkpoint folder without its trainer_state.json (written last); with `second`, any
+    checkpoint exists (the run is past its first save)."""
+    folders = list(run.glob("checkpoint-*"))
+    return bool(folders) if second else any(not (f / "trainer_state.json").exists() for f in folders)
 
 
 def bench_cut_saves(root: Path, run: Path) -> None:
@@ -305,13 +315,14 @@ def bench_cut_saves(root: Path, run: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fuzz", type=int, default=3000, help="fuzzed completions")
+    parser.add_argument("--fuzz", type=int, default=3000, help="fuzzed completions (0: skip the fuzz and the time bound)")
     parser.add_argument("--kills", type=int, default=3, help="kill-and-rerun cycles of the tiny recipe (0: skip)")
     args = parser.parse_args()
     shared_nltk = REPO.parent / "shared" / "data" / "nltk_data"
     if shared_nltk.is_dir():
         os.environ.setdefault("NLTK_DATA", str(shared_nltk))
-    bench_fuzz(args.fuzz)
+    if args.fuzz:
+        bench_fuzz(args.fuzz)
     with tempfile.TemporaryDirectory() as tmp:
         bench_corrupted(Path(tmp))
         if args.kills:
