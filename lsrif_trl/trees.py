@@ -1,7 +1,7 @@
 """One reader of a dataset's logic trees: each distinct tree parsed once per process, with the facts consumers read.
 
-`tree_source(row)` is the one place that decides between a row's `structure` column and its flat IFEval columns
-(`instruction_id_list` + `kwargs`); `read_tree(source)` parses a source once per process (GRPO repeats every
+`source_of` (behind `tree_source(row)`) is the one place that decides between a row's `structure` column and its
+flat IFEval columns (`instruction_id_list` + `kwargs`); `read_tree(source)` parses a source once per process (GRPO repeats every
 prompt num_generations times, and validation, the recipe's checks and the rewards read the same rows); and
 `read_trees(rows)` reads a whole dataset into its distinct trees, the row -> tree index and each bad row's error.
 Validation, the recipe's checks, the reward functions, `lsrif score` and LSR-Eval all read trees through here.
