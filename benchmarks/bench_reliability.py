@@ -315,7 +315,9 @@ def bench_cut_saves(root: Path, run: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fuzz", type=int, default=3000, help="fuzzed completions (0: skip the fuzz and the time bound)")
+    parser.add_argument(
+        "--fuzz", type=int, default=3000, help="fuzzed completions (0: skip the fuzz and the time bound)"
+    )
     parser.add_argument("--kills", type=int, default=3, help="kill-and-rerun cycles of the tiny recipe (0: skip)")
     args = parser.parse_args()
     shared_nltk = REPO.parent / "shared" / "data" / "nltk_data"
