@@ -24,7 +24,7 @@ CURRICULA = get_args(Curriculum)
 
 @dataclass
 class DatasetArguments:
-    """Where the rows of any recipe come from, and the offline tiny model of the CPU recipes."""
+    """Where the rows of any recipe come from, the offline tiny model of the CPU recipes, and whether to start over."""
 
     dataset_name: str | None = field(
         default=None,
@@ -37,6 +37,14 @@ class DatasetArguments:
         metadata={
             "help": "Build the offline tiny model at `model_name_or_path` if that folder does not exist yet, and "
             "rebuild it there if an earlier tiny build is outdated (`lsrif tiny-model`); other folders are left alone."
+        },
+    )
+    start_over: bool = field(
+        default=False,
+        metadata={
+            "help": "Train from step 0 even when output_dir holds a resumable or finished run (its checkpoints are "
+            "replaced as new ones are saved). Without it a run resumes from its newest complete checkpoint, or "
+            "stops saying it is complete."
         },
     )
 
