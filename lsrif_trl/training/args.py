@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from lsrif_trl.data.expert import ExpertConfig
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.training.freeze import check_freeze_keys
@@ -81,6 +82,10 @@ class DataArguments(DatasetArguments):
         if self.build_dataset_rows < 0:
             raise ValueError(f"build_dataset_rows: expected a count >= 0, got {self.build_dataset_rows}")
 
+    def expert_answers(self) -> ExpertConfig | None:
+        """How the rows the recipe builds are answered by the constraints' experts; None: they are not."""
+        return None
+
 
 @dataclass
 class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
@@ -121,6 +126,33 @@ class SFTScriptArguments(DataArguments, RewardOptions):
         },
     )
     min_reward: float = field(default=1.0, metadata={"help": "Keep rows whose `filter_reward` is >= this value."})
+    build_dataset_expert: bool = field(
+        default=False,
+        metadata={
+            "help": "Answer the rows the recipe builds (build_dataset_rows) with the constraints' experts "
+            "(`lsrif data expert`) into a `completion` column: demonstrations of the training distribution."
+        },
+    )
+    build_dataset_expert_noise: float = field(
+        default=ExpertConfig.noise,
+        metadata={"help": "Probability that the expert drops each leaf's rewrite (noisy demonstrations)."},
+    )
+    build_dataset_expert_wrong_branch: float = field(
+        default=ExpertConfig.wrong_branch,
+        metadata={"help": "Probability that the expert follows a conditional's inactive branch."},
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("build_dataset_expert_noise", "build_dataset_expert_wrong_branch"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name}: expected a probability in [0, 1], got {getattr(self, name)}")
+
+    def expert_answers(self) -> ExpertConfig | None:
+        """The expert's noise settings when `build_dataset_expert` is set, else None."""
+        if not self.build_dataset_expert:
+            return None
+        return ExpertConfig(noise=self.build_dataset_expert_noise, wrong_branch=self.build_dataset_expert_wrong_branch)
 
 
 @dataclass

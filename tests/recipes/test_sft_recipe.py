@@ -34,8 +34,24 @@ def test_filter_that_keeps_nothing_stops_before_any_model(tmp_path, capsys, no_m
 
 def test_missing_completion_column_is_named(tmp_path, capsys, no_model_loading, recipe_script):
     data = demonstrations(tmp_path, ["red"])
-    assert recipe_script("sft").main(["--config", str(TINY_RECIPE), "--dataset_name", str(data)]) == 2
+    args = ["--config", str(TINY_RECIPE), "--dataset_name", str(data), "--completion_column", "response"]
+    assert recipe_script("sft").main(args) == 2
     assert "completion column `response`" in capsys.readouterr().err
+
+
+def test_the_tiny_recipe_builds_rows_answered_by_the_experts(tmp_path, capsys, no_model_loading, recipe_script):
+    """recipes/tiny/sft.yaml trains on builder rows answered by the experts, built where the folder is missing."""
+    from lsrif_trl.data.loading import load_training_dataset
+
+    data = tmp_path / "sft-data"
+    args = ["--config", str(TINY_RECIPE), "--dataset_name", str(data), "--build_dataset_rows", "12"]
+    with pytest.raises(AssertionError, match="a model or tokenizer was loaded"):  # the data passed every check
+        recipe_script("sft").main([*args, "--output_dir", str(tmp_path / "run")])
+    built = load_training_dataset(str(data))
+    assert len(built) == 12 and all(text.strip() for text in built["completion"])
+    assert json.loads((data / "expert.json").read_text())["settings"]["noise"] == 0.0
+    printed = capsys.readouterr().out
+    assert "filter_reward all: kept" in printed and "12 answers" in printed
 
 
 @pytest.mark.slow
