@@ -109,6 +109,7 @@ class Constraint(ABC):
     fixes: ClassVar[frozenset[str]]
     word_params: ClassVar[tuple[str, ...]] = ()
     forbidden_params: ClassVar[tuple[str, ...]] = ()
+    forbidden_characters: ClassVar[str] = ""  # characters the answer may not hold anywhere (e.g. "," or "!")
     expert_phase: ClassVar[int] = rewriting.CONTENT  # when the tree expert applies `satisfy` (rewriting phases)
     no_expert: ClassVar[str | None] = None  # why `satisfy` cannot exist for this constraint, if it cannot
 

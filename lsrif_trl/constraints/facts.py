@@ -8,7 +8,8 @@ Aspects a constraint may fix (`Constraint.fixes`); two constraints that fix the 
 - LANGUAGE: the language of the answer, which excludes constraints whose kwargs hold English words.
 Words: `Constraint.word_params` name the kwargs holding words or text the answer must contain, and
 `forbidden_params` those holding words it must not contain; `Constraint.word_bounds(kwargs)` says how many words
-an answer needs at least and allows at most.
+an answer needs at least and allows at most; `forbidden_characters` are characters the answer may not hold at all,
+so no other constraint may require a word or phrase holding one.
 """
 
 from __future__ import annotations

@@ -324,6 +324,7 @@ class NoPeriod(TrainingConstraint):
     """No full stop (`.`) anywhere in the response."""
 
     id = "punctuation:no_period"
+    forbidden_characters = "."
     fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
@@ -351,6 +352,7 @@ class NoExclamation(TrainingConstraint):
     """No exclamation mark anywhere in the response."""
 
     id = "punctuation:no_exclamation"
+    forbidden_characters = "!"
     fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (

@@ -16,8 +16,9 @@ and every curriculum level must stay satisfiable):
    in 80% of the limit (per-paragraph or per-sentence counts bound no total and are left out);
 6. response language: a constraint that fixes the answer's language excludes constraints whose kwargs carry
    English words or phrases (keywords, start/end phrases), which an answer in another language cannot hold;
-7. forbidden words: a word one constraint forbids may not be one another constraint requires (a keyword, a
-   phrase to repeat, a first or last word);
+7. forbidden words and characters: a word one constraint forbids may not be one another constraint requires (a
+   keyword, a phrase to repeat, a first or last word), nor may a required word or phrase hold a character
+   another forbids (an end phrase with `!` against no exclamation marks);
 8. opening and closing: at most one constraint fixes how the answer opens (first word, title, a word at a
    given position, same first and last word) and at most one how it closes (last word, end phrase,
    postscript, final question, repeated first sentence), since a title line or a postscript moves the first
@@ -172,6 +173,14 @@ def _forbids_required_word(x: ConstraintNode, y: ConstraintNode) -> bool:
     return any(re.search(rf"\b{re.escape(word)}\b", required) for word in forbidden)
 
 
+def _forbids_required_character(x: ConstraintNode, y: ConstraintNode) -> bool:
+    """Whether `x` forbids a character that a word or phrase `y` requires holds (`!` in `Hope this helps!`)."""
+    characters = get_constraint(x.id).forbidden_characters
+    return bool(characters) and any(
+        c in word for word in get_constraint(y.id).required_words(y.kwargs) for c in characters
+    )
+
+
 def _kwargs_conflict(a: ConstraintNode, b: ConstraintNode) -> str | None:
     """Rules 6 and 7, which depend on the kwargs."""
     if a.kind != "hard" or b.kind != "hard":
@@ -181,6 +190,8 @@ def _kwargs_conflict(a: ConstraintNode, b: ConstraintNode) -> str | None:
             return "response language with English words to include"
         if _forbids_required_word(x, y):
             return "a forbidden word that another constraint requires"
+        if _forbids_required_character(x, y):
+            return "a forbidden character in a word or phrase another constraint requires"
     return None
 
 

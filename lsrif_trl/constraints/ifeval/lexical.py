@@ -316,6 +316,7 @@ class EnglishLowercase(_EnglishCase):
 @register
 class NoComma(IFEvalConstraint):
     id = "punctuation:no_comma"
+    forbidden_characters = ","
     fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
