@@ -144,15 +144,17 @@ class SFTScriptArguments(DataArguments, RewardOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("build_dataset_expert_noise", "build_dataset_expert_wrong_branch"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name}: expected a probability in [0, 1], got {getattr(self, name)}")
+        try:
+            self._expert_config()
+        except ValueError as err:  # ExpertConfig names `noise=` or `wrong_branch=`: give the recipe key
+            raise ValueError(f"build_dataset_expert_{err}") from None
+
+    def _expert_config(self) -> ExpertConfig:
+        return ExpertConfig(noise=self.build_dataset_expert_noise, wrong_branch=self.build_dataset_expert_wrong_branch)
 
     def expert_answers(self) -> ExpertConfig | None:
         """The expert's noise settings when `build_dataset_expert` is set, else None."""
-        if not self.build_dataset_expert:
-            return None
-        return ExpertConfig(noise=self.build_dataset_expert_noise, wrong_branch=self.build_dataset_expert_wrong_branch)
+        return self._expert_config() if self.build_dataset_expert else None
 
 
 @dataclass

@@ -74,3 +74,9 @@ def test_tiny_sft_clones_only_passing_demonstrations_and_writes_card_and_loss_cu
     assert (tmp_path / "run" / "loss_curve.png").stat().st_size > 0
     state = json.loads((tmp_path / "run" / "trainer_state.json").read_text())
     assert state["global_step"] == 2 and any("loss" in e for e in state["log_history"])
+
+
+def test_an_expert_noise_outside_0_1_stops_naming_the_key(tmp_path, capsys, no_model_loading, recipe_script):
+    args = ["--config", str(TINY_RECIPE), "--dataset_name", str(tmp_path / "d"), "--build_dataset_expert_noise", "2"]
+    assert recipe_script("sft").main(args) == 2
+    assert "build_dataset_expert_noise=2.0: must be a probability" in capsys.readouterr().err
