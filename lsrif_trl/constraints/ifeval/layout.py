@@ -30,6 +30,13 @@ _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n\*]*\*\*")
 _PS = re.compile(r"p\.\s?s\.")
 _PPS = re.compile(r"p\.\s?p\.\s?s")
 _FIRST_WORD_END = frozenset(".,?!'\"")
+
+
+def _headers(splitter: str) -> re.Pattern[str]:
+    """Section headers of this splitter in any case (what an expert removes before writing its own)."""
+    return user_pattern(r"\s?" + splitter + r"\s?\d+\s?", re.IGNORECASE)
+
+
 _PLACEHOLDERS = ("name", "date", "address", "place", "time", "amount")
 _ANSWER_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
@@ -207,7 +214,9 @@ class NthParagraphFirstWord(IFEvalConstraint):
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         count, nth, word = kwargs["num_paragraphs"], kwargs["nth_paragraph"], kwargs["first_word"]
-        parts = rewriting.paragraphs_of(text, count, "\n\n", rng).split("\n\n")
+        parts = text.split("\n\n")  # the check's own split: a right count keeps the layout, only the word moves
+        if sum(1 for part in parts if part.strip()) != count or not parts[nth - 1].strip():
+            parts = rewriting.paragraphs_of(text, count, "\n\n", rng).split("\n\n")
         if not self.check("\n\n".join(parts), kwargs):
             parts[nth - 1] = rewriting.with_first_word(parts[nth - 1].lstrip("'\""), word, rng)
         return "\n\n".join(parts)
@@ -421,13 +430,12 @@ class MultipleSections(IFEvalConstraint):
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
-        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
-        headed = rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count)], rng)
-        return headed
+        plain = rewriting.ensure_words(_headers(splitter).sub(" ", text), rng)
+        return rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count)], rng)
 
     def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
-        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
+        plain = rewriting.ensure_words(_headers(splitter).sub(" ", text), rng)
         return rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count - 1)], rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
