@@ -121,23 +121,36 @@ demo: install
 
 # `make eval [MODEL=tiny] [BENCH=ifeval,lsr] [BACKEND=transformers|vllm|openai] [LIMIT=N] [EVAL_ARGS="..."]`
 # Generates with BACKEND, scores, and writes $(EVAL_DIR)/<bench>/results.{json,md}; an interrupted run resumes.
-# MODEL=tiny (the default) evaluates the offline tiny model on CPU: the first 50 prompts of each benchmark, 32 new
-# tokens. IFEval is read from ../shared/data/ifeval when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
+# MODEL names a recipe folder or any local folder / Hub id. For a recipe folder the model is what `make train
+# MODEL=...` saved in the recipe's output_dir when it holds one, else the recipe's base model (the offline tiny model
+# for MODEL=tiny), sampled as recipes/MODEL/eval.yaml says (the model authors' temperature, top-p and length; tiny:
+# 50 prompts, 32 tokens). Anything else is evaluated as given: greedy, 2048 new tokens. IFEval is read from
+# ../shared/data/ifeval when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 # Compare runs with `lsrif eval compare outputs/eval/A outputs/eval/B`.
 BENCH ?= ifeval,lsr
 BACKEND ?= transformers
-EVAL_DIR ?= outputs/eval/$(notdir $(MODEL))
+EVAL_DEFAULTS = recipes/$(MODEL)/eval.yaml
+eval_value = $(if $(wildcard $(EVAL_DEFAULTS)),$(shell python3 recipes/recipe_value.py $(EVAL_DEFAULTS) $(1) 2>/dev/null))
+TRAINED ?= $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,output_dir))
+EVAL_BASE = $(if $(filter tiny,$(MODEL)),tiny,$(or $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,model_name_or_path)),$(MODEL)))
+EVAL_MODEL = $(if $(and $(TRAINED),$(wildcard $(TRAINED)/config.json)),$(TRAINED),$(EVAL_BASE))
+EVAL_WHAT = $(if $(filter $(TRAINED),$(EVAL_MODEL)),the model make train saved,$(if $(TRAINED),the base model: nothing trained in $(TRAINED) yet,the model as given))
+EVAL_DIR ?= outputs/eval/$(notdir $(EVAL_MODEL))
 EVAL_OFFLINE = $(or $(filter tiny,$(MODEL)),$(filter 1,$(HF_HUB_OFFLINE)))
 IFEVAL_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifeval/input_data.jsonl))
-LIMIT ?= $(if $(filter tiny,$(MODEL)),50)
-MAX_NEW_TOKENS ?= $(if $(filter tiny,$(MODEL)),32,2048)
+LIMIT ?= $(call eval_value,limit)
+MAX_NEW_TOKENS ?= $(or $(call eval_value,max_new_tokens),2048)
+TEMPERATURE ?= $(or $(call eval_value,temperature),0.0)
+TOP_P ?= $(or $(call eval_value,top_p),1.0)
+THINKING_FLAG = $(if $(filter true,$(call eval_value,enable_thinking)),--enable-thinking,$(if $(filter false,$(call eval_value,enable_thinking)),--disable-thinking))
 EVAL_ARGS ?=
-EVAL_COMMA := ,
 .PHONY: eval
 eval: install
-	set -e; for bench in $(subst $(EVAL_COMMA), ,$(BENCH)); do \
-	  $(VENV)/bin/lsrif eval $$bench --model $(MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
-	    --max-new-tokens $(MAX_NEW_TOKENS) $(if $(LIMIT),--limit $(LIMIT)) \
+	@echo "make eval: $(EVAL_MODEL) ($(EVAL_WHAT)); max new tokens $(MAX_NEW_TOKENS), temperature $(TEMPERATURE), top-p $(TOP_P)"
+	set -e; for bench in $(subst $(COMMA), ,$(BENCH)); do \
+	  $(VENV)/bin/lsrif eval $$bench --model $(EVAL_MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
+	    --max-new-tokens $(MAX_NEW_TOKENS) --temperature $(TEMPERATURE) --top-p $(TOP_P) $(THINKING_FLAG) \
+	    $(if $(LIMIT),--limit $(LIMIT)) \
 	    $(if $(IFEVAL_INPUT),$$([ $$bench = ifeval ] && echo --input-data $(IFEVAL_INPUT))) $(EVAL_ARGS); \
 	  cat $(EVAL_DIR)/$$bench/results.md; \
 	done

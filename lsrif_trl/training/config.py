@@ -67,9 +67,12 @@ def recipe_kind(path: str | Path) -> RecipeKind:
     raise RecipeError(f"{path}: cannot tell which script runs it; name it {RECIPE_FILE_NAMES}")
 
 
+EVAL_DEFAULTS = "eval.yaml"  # recipes/<model>/eval.yaml: `make eval`'s sampling defaults for the model, not a recipe
+
+
 def find_recipes(root: str | Path = RECIPES_DIR) -> list[Path]:
-    """Every recipe YAML under `root` (one folder per model), sorted."""
-    return sorted(p for p in Path(root).glob("*/*.yaml") if p.is_file())
+    """Every recipe YAML under `root` (one folder per model), sorted; the folders' eval.yaml files are not recipes."""
+    return sorted(p for p in Path(root).glob("*/*.yaml") if p.is_file() and p.name != EVAL_DEFAULTS)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
