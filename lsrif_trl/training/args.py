@@ -17,6 +17,7 @@ from lsrif_trl.data.expert import ExpertConfig
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.training.freeze import check_freeze_keys
+from lsrif_trl.training.raif_args import RaifArguments
 
 Curriculum = Literal["none", "sorted", "max_level"]
 CURRICULA = get_args(Curriculum)
@@ -24,7 +25,7 @@ CURRICULA = get_args(Curriculum)
 
 @dataclass
 class DatasetArguments:
-    """Where the rows of any recipe come from, and the offline tiny model of the CPU recipes."""
+    """Where the rows of any recipe come from, the offline tiny model of the CPU recipes, and whether to start over."""
 
     dataset_name: str | None = field(
         default=None,
@@ -37,6 +38,14 @@ class DatasetArguments:
         metadata={
             "help": "Build the offline tiny model at `model_name_or_path` if that folder does not exist yet, and "
             "rebuild it there if an earlier tiny build is outdated (`lsrif tiny-model`); other folders are left alone."
+        },
+    )
+    start_over: bool = field(
+        default=False,
+        metadata={
+            "help": "Train from step 0 even when output_dir holds a resumable or finished run (its checkpoints are "
+            "replaced as new ones are saved). Without it a run resumes from its newest complete checkpoint, or "
+            "stops saying it is complete."
         },
     )
 
@@ -88,9 +97,9 @@ class DataArguments(DatasetArguments):
 
 
 @dataclass
-class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
-    """Data arguments plus the reward functions (registry names), the options they share and the scorer of soft
-    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`)."""
+class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, RaifArguments):
+    """Data arguments plus the reward functions (registry names), the options they share, the scorer of soft
+    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`) and RAIF's mechanics (`superior_cot*`, `bc_*`)."""
 
     reward_funcs: list[str] = field(
         default_factory=lambda: ["lsrm"],
