@@ -33,7 +33,7 @@ def peak_rss_bytes() -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--num-examples", type=int, default=38519)
     parser.add_argument("--num-proc", type=int, default=1)
     parser.add_argument("--max-depth", type=int, default=1)
