@@ -3,7 +3,7 @@
 Times `build_dataset` (sampling, rendering, Arrow table; wall and CPU time, with the load average, since other
 work on a shared machine stretches wall time), then `validate_rows` and `save_to_disk` separately, and reports
 the peak resident memory of this process and of its worker processes (`resource.getrusage`).
-Targets from issue 4: build under 60 s and under 2 GB on this machine (2 cores).
+Targets: build under 60 s and under 2 GB on this machine (2 cores).
 
 Run: `python benchmarks/bench_data.py [--num-examples 38519] [--num-proc 1] [--max-depth 1]`. Prints figures;
 asserts nothing.

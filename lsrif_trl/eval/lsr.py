@@ -62,7 +62,7 @@ class LSRExample:
 
     id: str
     prompt: str
-    structure: str  # the tree as a JSON string (DESIGN.md section 3)
+    structure: str  # the tree as a JSON string (docs/structure.md)
     structure_type: str
     depth: int
     seed_task: str  # id of the builder's seed task (from its held-out `eval` split)

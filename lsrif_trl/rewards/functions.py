@@ -1,4 +1,4 @@
-"""TRL reward functions: `fn(prompts, completions, **columns) -> list[float | None]` (DESIGN.md section 5).
+"""TRL reward functions: `fn(prompts, completions, **columns) -> list[float | None]` (docs/lsrm.md).
 
 `StructuredReward` reads each row's tree from the `structure` column (or the flat IFEval columns
 `instruction_id_list` + `kwargs`) through `lsrif_trl.trees` (parsed once per distinct tree), scores the completion

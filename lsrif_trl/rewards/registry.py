@@ -3,7 +3,7 @@
     get_reward_funcs(names, **options) -> list of TRL reward functions, in the order of `names`
 
 Names (`REWARD_NAMES`):
-    lsrm          logic-structured reward over the `structure` tree (DESIGN.md section 4), in [0, 1]
+    lsrm          logic-structured reward over the `structure` tree (docs/lsrm.md), in [0, 1]
     flat          mean over every leaf, both conditional branches included (structure-blind baseline), [0, 1]
     all           1 if every active constraint passes else 0, {0, 1}
     raif          RAIF's shape: +2 all pass, -2 none passes, else the fraction passing, [-2, 2]

@@ -44,7 +44,7 @@ def write_recipe(tmp_path, **changes):
     return path
 
 
-def test_every_model_of_the_issue_has_an_lsrm_recipe_and_a_flat_ablation():
+def test_every_published_model_has_an_lsrm_recipe_and_a_flat_ablation():
     found = {recipe_id(p) for p in RECIPES}
     for model in [*HUB_MODELS, "tiny"]:
         assert {f"{model}/grpo_lsrm.yaml", f"{model}/grpo_flat.yaml"} <= found
