@@ -153,7 +153,13 @@ class TransformersGenerator(Generator):
         from transformers import AutoModelForCausalLM, set_seed
 
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device).eval()
+        if is_adapter(Path(self.model_name)):  # a LoRA run's output: its base model with the adapter merged in
+            from peft import AutoPeftModelForCausalLM
+
+            peft_model = AutoPeftModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype)
+            model = peft_model.merge_and_unload().to(device).eval()
+        else:
+            model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device).eval()
         set_seed(self.sampling.seed)
         return model
 
@@ -301,11 +307,15 @@ class OpenAIGenerator(Generator):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "base_url": self.url.removesuffix("/chat/completions")}
 
+    def _messages(self, prompt: str) -> list[dict[str, str]]:
+        """The chat messages one request sends (a single user turn; judges of multi-turn benchmarks send more)."""
+        return [{"role": "user", "content": prompt}]
+
     def _body(self, prompt: str) -> bytes:
         s = self.sampling
         body: dict[str, Any] = {
             "model": self.model_name,
-            "messages": [{"role": "user", "content": prompt}],
+            "messages": self._messages(prompt),
             "max_tokens": s.max_new_tokens,
             "temperature": s.temperature,
             "top_p": s.top_p,
@@ -522,17 +532,26 @@ def run_generation(generator: Generator, prompts: Iterable[str], output_path: Pa
         seconds=0.0,
         extra=info,
     )
+    from tqdm.auto import tqdm
+
     start = time.perf_counter()
+    answers = tqdm(generator.generate(todo), total=len(todo), desc=f"generating ({stats.backend})", unit="answer")
     with output_path.open("a", encoding="utf-8") as handle:
         try:
-            for result in generator.generate(todo):
+            for result in answers:
                 handle.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
                 handle.flush()
                 stats.generated += 1
                 stats.completion_tokens += result.completion_tokens or 0
         finally:
             stats.seconds = time.perf_counter() - start
+            answers.close()
     return stats
+
+
+def is_adapter(folder: Path) -> bool:
+    """A folder `trainer.save_model` wrote for a LoRA run: the adapter only (adapter_config.json, no config.json)."""
+    return (folder / "adapter_config.json").is_file() and not (folder / "config.json").is_file()
 
 
 def check_model(model: str, backend: str) -> None:
@@ -542,7 +561,15 @@ def check_model(model: str, backend: str) -> None:
     if backend == "openai":  # the server owns the model name; nothing to check locally
         return
     if Path(model).expanduser().exists():
-        if Path(model).expanduser().is_dir() and not (Path(model).expanduser() / "config.json").exists():
+        folder = Path(model).expanduser()
+        if folder.is_dir() and is_adapter(folder):
+            if backend != "transformers":
+                raise ValueError(
+                    f"{model} is a LoRA adapter: --backend transformers loads its base model with it; for "
+                    f"{backend}, merge it first (peft's merge_and_unload) and save the merged model"
+                )
+            return
+        if folder.is_dir() and not (folder / "config.json").exists():
             raise ValueError(f"model directory {model} has no config.json; pass a saved model folder or a Hub id")
         return
     looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", "")

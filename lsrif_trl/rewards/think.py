@@ -70,14 +70,16 @@ def split_completion(completion: Any) -> tuple[str | None, str]:
     return reasoning, message_text(message.get("content"))
 
 
-def template_opens_think(tokenizer: Any, chat_template_kwargs: Mapping[str, Any] | None = None) -> bool:
-    """Whether the tokenizer's chat template ends a generation prompt inside an open `<think>` block."""
+def template_think_opener(tokenizer: Any, chat_template_kwargs: Mapping[str, Any] | None = None) -> str:
+    """The open think block the tokenizer's chat template ends a generation prompt with (`<think>\\n`), or ''."""
     if not getattr(tokenizer, "chat_template", None):
-        return False
+        return ""
     rendered = tokenizer.apply_chat_template(
         [{"role": "user", "content": "hi"}], add_generation_prompt=True, tokenize=False, **(chat_template_kwargs or {})
     )
-    return isinstance(rendered, str) and rendered.rstrip().endswith(OPEN)
+    if not isinstance(rendered, str) or not rendered.rstrip().endswith(OPEN):
+        return ""
+    return rendered[rendered.rfind(OPEN) :]
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class AnswerPolicy:
 
     def for_template(self, tokenizer: Any, chat_template_kwargs: Mapping[str, Any] | None = None) -> AnswerPolicy:
         """This policy, with `think_opened_by: template` when the tokenizer's template opens the block itself."""
-        opened = template_opens_think(tokenizer, chat_template_kwargs)
+        opened = template_think_opener(tokenizer, chat_template_kwargs)
         return replace(self, think_opened_by="template") if opened else self
 
     def thought_and_rest(self, text: str) -> tuple[str, str | None] | None:

@@ -141,7 +141,8 @@ def test_every_reward_a_recipe_builds_pickles(recipe):
 def test_instruct_recipes_score_the_whole_completion_and_reasoning_recipes_let_the_model_open_think():
     for path in sorted((REPO_ROOT / "recipes").glob("*/grpo_*.yaml")):
         config = yaml.safe_load(path.read_text())
-        reasoning = "deepseek" in path.parent.name or "qwen3" in path.parent.name
+        reasoning = "think_format" in config["reward_funcs"]  # the reasoning recipes add RAIF's format rule
+        assert reasoning == ("deepseek" in path.parent.name or "qwen3" in path.parent.name or "raif" in path.name)
         assert config.get("think_opened_by") == ("completion" if reasoning else "none"), path
 
 

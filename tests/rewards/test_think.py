@@ -8,7 +8,7 @@ from lsrif_trl.rewards.think import (
     MODEL_REPLY,
     AnswerPolicy,
     CompletionTypeError,
-    template_opens_think,
+    template_think_opener,
     think_format_score,
 )
 
@@ -110,11 +110,11 @@ class _Tokenizer:
 
 def test_a_template_that_opens_think_turns_the_policy_to_template():
     opener = _Tokenizer("<think>\n")
-    assert template_opens_think(opener)
+    assert template_think_opener(opener) == "<think>\n"
     assert AnswerPolicy("none").for_template(opener) == AnswerPolicy("template")
-    assert not template_opens_think(opener, {"enable_thinking": False})  # a closed empty block opens nothing
+    assert template_think_opener(opener, {"enable_thinking": False}) == ""  # a closed empty block opens nothing
     assert AnswerPolicy("none").for_template(_Tokenizer("")) == AnswerPolicy("none")
-    assert not template_opens_think(type("NoTemplate", (), {"chat_template": None})())
+    assert template_think_opener(type("NoTemplate", (), {"chat_template": None})()) == ""
 
 
 def test_the_policy_pickles():
