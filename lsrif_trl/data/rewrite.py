@@ -27,8 +27,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from lsrif_trl.chat.retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
 from lsrif_trl.data.builder import BuiltExample
-from lsrif_trl.data.http_retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
 from lsrif_trl.data.rewrite_checks import check_rewrite
 from lsrif_trl.rewards.think import extract_answer
 

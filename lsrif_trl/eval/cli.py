@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lsrif_trl.data.http_retry import RetryPolicy
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.eval import lsr
 from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
 from lsrif_trl.eval.report import compare_runs

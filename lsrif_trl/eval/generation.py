@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lsrif_trl.data.http_retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
+from lsrif_trl.chat.retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
 from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.think import extract_answer, split_completion
 
