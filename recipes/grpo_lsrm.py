@@ -15,9 +15,10 @@ from __future__ import annotations
 import sys
 
 from lsrif_trl.judges.scorer_args import check_soft_leaves_scored
+from lsrif_trl.rewards.soft import SoftScorerError
 from lsrif_trl.training.config import KINDS, RecipeError, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
-from lsrif_trl.training.rewards import check_rewards, prefilled_think, restore_think_prefix
+from lsrif_trl.training.rewards import check_rewards, prefilled_think, restore_think_prefix, run_totals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from lsrif_trl.training.run import load_model_inputs, run_training
 
     tokenizer = load_model_inputs(script_args, training_args, model_args)
+    scored = list(reward_funcs)  # the reward objects themselves, whose run totals go in the model card
     think_prefix = prefilled_think(tokenizer, training_args.chat_template_kwargs)
     if think_prefix:
         reward_funcs = [restore_think_prefix(f, think_prefix) for f in reward_funcs]
@@ -61,8 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         "num generations": training_args.num_generations,
         "KL beta": training_args.beta,
         "max completion length": training_args.max_completion_length,
+        "run totals": lambda: run_totals(scored),
     }
-    return run_training(trainer, script_args, model_args, setup)
+    try:
+        return run_training(trainer, script_args, model_args, setup)
+    except SoftScorerError as err:  # the judge refuses calls or lost too many verdicts: stop with its reason
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -32,9 +32,21 @@ class SoftScorerArguments:
     judge_api_key_env: str = field(
         default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the judge's API key (if any)."}
     )
-    judge_concurrency: int = field(default=8, metadata={"help": "Parallel judge requests."})
-    judge_timeout: float = field(default=60.0, metadata={"help": "Seconds before a judge request is retried."})
+    judge_concurrency: int = field(default=64, metadata={"help": "Judge requests in flight at once (per process)."})
+    judge_timeout: float = field(
+        default=30.0, metadata={"help": "Seconds one judge attempt may take, reply included, before it is retried."}
+    )
+    judge_deadline: float = field(
+        default=60.0, metadata={"help": "Seconds one verdict may take, retries and waits included; then missing."}
+    )
     judge_max_retries: int = field(default=3, metadata={"help": "Retries of a failed judge request."})
+    judge_max_failure_rate: float = field(
+        default=0.1,
+        metadata={
+            "help": "Share of missing verdicts among the last 500 soft leaves judged (checked from 50 on) that "
+            "stops training with an error."
+        },
+    )
     judge_cache: str | None = field(
         default=None, metadata={"help": "sqlite file caching verdicts across runs (default: in memory)."}
     )
@@ -59,7 +71,9 @@ class SoftScorerArguments:
                 "api_key_env": self.judge_api_key_env,
                 "concurrency": self.judge_concurrency,
                 "timeout": self.judge_timeout,
+                "deadline": self.judge_deadline,
                 "max_retries": self.judge_max_retries,
+                "max_failure_rate": self.judge_max_failure_rate,
                 "cache_path": self.judge_cache,
                 "top_logprobs": self.judge_top_logprobs,
                 "max_tokens": self.judge_max_tokens,

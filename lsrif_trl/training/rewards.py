@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from lsrif_trl.rewards.soft import SoftScorerError
 from lsrif_trl.training.config import RecipeError
 
 THINK_OPEN = "<think>"
@@ -29,7 +30,10 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
         raise RecipeError(str(err)) from None
     try:  # soft leaves are scored by the judge or reward model the recipe names (lsrif_trl.judges)
         soft_scorer = script_args.build_soft_scorer()
-    except ValueError as err:
+        preflight = getattr(soft_scorer, "preflight", None)
+        if callable(preflight):  # a judge that cannot answer stops the recipe here, before any model loads
+            preflight()
+    except (ValueError, SoftScorerError) as err:
         raise RecipeError(str(err)) from None
     try:
         funcs = get_reward_funcs(script_args.reward_funcs, **script_args.reward_options(), soft_scorer=soft_scorer)
@@ -42,6 +46,19 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
             "give one weight per reward or drop reward_weights"
         )
     return funcs
+
+
+def run_totals(funcs: Sequence[Callable[..., Any]]) -> dict[str, dict[str, int]]:
+    """Per reward function, its failed checks and missing soft verdicts since it was built, and its judge's totals
+    (for the model card: the run's counts, not the last step's)."""
+    totals: dict[str, dict[str, int]] = {}
+    for func in funcs:
+        if hasattr(func, "error_count"):
+            totals[func.__name__] = {"errors": func.error_count, "missing soft verdicts": func.missing_count}
+        scorer_totals = getattr(getattr(func, "soft_scorer", None), "run_totals", None)
+        if callable(scorer_totals):
+            totals[f"{func.__name__} judge"] = scorer_totals()
+    return totals
 
 
 def prefilled_think(tokenizer: Any, chat_template_kwargs: Mapping[str, Any] | None) -> str:

@@ -69,10 +69,23 @@ def test_tiny_grpo_step_asks_the_judge_about_every_soft_leaf(tmp_path, judge_ser
     argv += ["--soft_scorer", "judge", "--judge_base_url", judge_server.base_url, "--judge_model", "m"]
     argv += ["--judge_top_logprobs", "0"]
     assert script.main(argv) == 0
-    asked = [request["messages"][-1]["content"] for request in judge_server.requests]
+    preflight, *asked = [request["messages"][-1]["content"] for request in judge_server.requests]
+    assert "Greet the reader." in preflight  # the preflight request came first, before the model loaded
     assert asked and all(TONE["text"] in a for a in asked)
     logged = json.loads((tmp_path / "run" / "trainer_state.json").read_text())["log_history"][0]
     assert logged["rewards/lsrm_reward/mean"] >= 0.5  # the judge said YES to every soft leaf
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert '"lsrm_reward judge": {"verdicts": ' in card and '"missing": 0' in card  # the run's totals
+
+
+def test_a_judge_that_cannot_answer_stops_the_recipe_before_any_model(
+    tmp_path, capsys, no_model_loading, recipe_script, closed_port_url
+):
+    script = recipe_script("grpo_lsrm")
+    argv = ["--config", str(TINY_RECIPE), "--output_dir", str(tmp_path / "run"), "--judge_max_retries", "0"]
+    argv += ["--soft_scorer", "judge", "--judge_base_url", closed_port_url, "--judge_model", "m"]
+    assert script.main(argv) == 2
+    assert f"judge preflight failed: {closed_port_url}/chat/completions" in capsys.readouterr().err
 
 
 def test_soft_data_without_a_scorer_stops_before_any_model(tmp_path, capsys, no_model_loading, recipe_script):
