@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import sys
 
-from lsrif_trl.judges.scorer_args import check_soft_leaves_scored
 from lsrif_trl.rewards.soft import SoftScorerError
-from lsrif_trl.training.config import KINDS, RecipeError, parse_recipe_args
+from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
-from lsrif_trl.training.rewards import check_rewards, prefilled_think, restore_think_prefix, run_totals
+from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.rewards import (
+    check_rewards,
+    check_soft_leaves_scored,
+    prefilled_think,
+    restore_think_prefix,
+    run_totals,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sys
 
-from lsrif_trl.training.config import KINDS, RecipeError, parse_recipe_args
+from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
+from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.rewards import filter_demonstrations
 
 

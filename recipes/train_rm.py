@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import sys
 
-from lsrif_trl.judges.rm_recipe import RM_KIND, load_preference_data
-from lsrif_trl.training.config import RecipeError, parse_recipe_args
+from lsrif_trl.training.config import KINDS, parse_recipe_args
+from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.preferences import load_preference_data
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        script_args, training_args, model_args = parse_recipe_args(RM_KIND, argv)
+        script_args, training_args, model_args = parse_recipe_args(KINDS["train_rm"], argv)
         train_dataset, eval_dataset = load_preference_data(script_args)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Recipe YAML keys that choose the scorer of soft constraints (a mixin for the GRPO script arguments).
+"""Recipe YAML keys that choose the scorer of soft constraints; `lsrif_trl.training` composes them into the GRPO
+script arguments.
 
 soft_scorer: judge                       # or classifier, or none (default: hard constraints only)
 judge_base_url: http://localhost:8001/v1
@@ -8,13 +9,15 @@ soft_rm_path: outputs/tiny-soft-rm       # for soft_scorer: classifier
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from lsrif_trl.judges import build_soft_scorer
+from lsrif_trl.judges.openai_judge import FAILURE_MIN_ITEMS, FAILURE_WINDOW, OpenAIJudge
 from lsrif_trl.rewards.soft import SoftScorer
 from lsrif_trl.structure import leaves, parse_structure
-from lsrif_trl.training.config import RecipeError
+
+JUDGE_DEFAULTS = {f.name: f.default for f in fields(OpenAIJudge)}  # the judge owns its defaults
 
 
 @dataclass
@@ -30,30 +33,40 @@ class SoftScorerArguments:
     judge_base_url: str | None = field(default=None, metadata={"help": "Judge server, e.g. http://localhost:8001/v1."})
     judge_model: str | None = field(default=None, metadata={"help": "Model name the judge server serves."})
     judge_api_key_env: str = field(
-        default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the judge's API key (if any)."}
+        default=JUDGE_DEFAULTS["api_key_env"],
+        metadata={"help": "Environment variable holding the judge's API key (if any)."},
     )
-    judge_concurrency: int = field(default=64, metadata={"help": "Judge requests in flight at once (per process)."})
+    judge_concurrency: int = field(
+        default=JUDGE_DEFAULTS["concurrency"], metadata={"help": "Judge requests in flight at once (per process)."}
+    )
     judge_timeout: float = field(
-        default=30.0, metadata={"help": "Seconds one judge attempt may take, reply included, before it is retried."}
+        default=JUDGE_DEFAULTS["timeout"],
+        metadata={"help": "Seconds one judge attempt may take, reply included, before it is retried."},
     )
     judge_deadline: float = field(
-        default=60.0, metadata={"help": "Seconds one verdict may take, retries and waits included; then missing."}
+        default=JUDGE_DEFAULTS["deadline"],
+        metadata={"help": "Seconds one verdict may take, retries and waits included; then missing."},
     )
-    judge_max_retries: int = field(default=3, metadata={"help": "Retries of a failed judge request."})
+    judge_max_retries: int = field(
+        default=JUDGE_DEFAULTS["max_retries"], metadata={"help": "Retries of a failed judge request."}
+    )
     judge_max_failure_rate: float = field(
-        default=0.1,
+        default=JUDGE_DEFAULTS["max_failure_rate"],
         metadata={
-            "help": "Share of missing verdicts among the last 500 soft leaves judged (checked from 50 on) that "
-            "stops training with an error."
+            "help": f"Share of missing verdicts among the last {FAILURE_WINDOW} soft leaves judged (checked from "
+            f"{FAILURE_MIN_ITEMS} on) that stops training with an error."
         },
     )
     judge_cache: str | None = field(
         default=None, metadata={"help": "sqlite file caching verdicts across runs (default: in memory)."}
     )
     judge_top_logprobs: int = field(
-        default=5, metadata={"help": "Top logprobs asked for the verdict token (0: text verdicts only)."}
+        default=JUDGE_DEFAULTS["top_logprobs"],
+        metadata={"help": "Top logprobs asked for the verdict token (0: text verdicts only)."},
     )
-    judge_max_tokens: int = field(default=8, metadata={"help": "Reply tokens; raise it for judges that reason."})
+    judge_max_tokens: int = field(
+        default=JUDGE_DEFAULTS["max_tokens"], metadata={"help": "Reply tokens; raise it for judges that reason."}
+    )
     soft_rm_path: str | None = field(
         default=None, metadata={"help": "Reward model folder for soft_scorer: classifier."}
     )
@@ -101,16 +114,3 @@ def first_soft_leaf(structures: Any) -> tuple[int, str] | None:
         if soft:
             return row, soft[0]
     return None
-
-
-def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
-    """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
-    if args.soft_scorer != "none" or "structure" not in dataset.column_names:
-        return
-    found = first_soft_leaf(dataset["structure"])
-    if found:
-        raise RecipeError(
-            f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
-            "(with judge_base_url, judge_model) or `soft_scorer: classifier` (with soft_rm_path), or build the "
-            "data without soft constraints"
-        )

@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.lsrm import AGGREGATIONS, SEQ_MODES, LSRMConfig
+from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.rewards.scoring import RowScore, score_completions
 from lsrif_trl.rewards.think import UNCLOSED_POLICIES
 from lsrif_trl.structure import Node, StructureError, depth, leaves, parse_row, render_line, structure_type
@@ -30,12 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `lsrif score`."""
     parser = subparsers.add_parser("score", help="score completions against their logic trees", description=__doc__)
     parser.add_argument("file", type=Path, help="JSONL with `structure` and `completion` per line")
-    parser.add_argument("--aggregation", choices=AGGREGATIONS, default="lsrm")
-    parser.add_argument("--gamma", type=float, default=0.5, help="sequential decay in [0, 1] (default 0.5)")
-    parser.add_argument("--seq-mode", choices=SEQ_MODES, default="product")
-    parser.add_argument("--tau", type=float, default=0.5, help="score from which a leaf passes (default 0.5)")
+    defaults, helps = RewardOptions(), {f.name: f.metadata["help"] for f in fields(RewardOptions)}
+    parser.add_argument("--aggregation", choices=AGGREGATIONS, default=LSRMConfig.aggregation)
+    parser.add_argument("--gamma", type=float, default=defaults.lsrm_gamma, help=helps["lsrm_gamma"])
+    parser.add_argument("--seq-mode", choices=SEQ_MODES, default=defaults.lsrm_seq_mode, help=helps["lsrm_seq_mode"])
+    parser.add_argument("--tau", type=float, default=defaults.lsrm_tau, help=helps["lsrm_tau"])
     parser.add_argument(
-        "--unclosed-think", choices=UNCLOSED_POLICIES, default="zero", help="what an unclosed <think> scores"
+        "--unclosed-think", choices=UNCLOSED_POLICIES, default=defaults.unclosed_think, help=helps["unclosed_think"]
     )
     parser.add_argument(
         "--think-opened-in-prompt",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.training.args import DataArguments
-from lsrif_trl.training.config import RecipeError
+from lsrif_trl.training.errors import RecipeError
 
 
 def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str] | None = None) -> None:

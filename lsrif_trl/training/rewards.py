@@ -13,8 +13,9 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from lsrif_trl.judges.scorer_args import SoftScorerArguments, first_soft_leaf
 from lsrif_trl.rewards.soft import SoftScorerError
-from lsrif_trl.training.config import RecipeError
+from lsrif_trl.training.errors import RecipeError
 
 THINK_OPEN = "<think>"
 
@@ -22,7 +23,6 @@ THINK_OPEN = "<think>"
 def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., list[float | None]]]:
     """The reward functions a GRPO recipe asks for, from the registry; RecipeError naming what to fix."""
     from lsrif_trl.constraints.nltk_resources import PunktUnavailableError, ensure_punkt_tab
-    from lsrif_trl.rewards import get_reward_funcs
 
     try:  # sentence checks need NLTK's punkt: a machine without it stops here, not at the first such check
         ensure_punkt_tab()
@@ -36,7 +36,7 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
     except (ValueError, SoftScorerError) as err:
         raise RecipeError(str(err)) from None
     try:
-        funcs = get_reward_funcs(script_args.reward_funcs, **script_args.reward_options(), soft_scorer=soft_scorer)
+        funcs = script_args.build(script_args.reward_funcs, soft_scorer=soft_scorer)
     except ValueError as err:
         raise RecipeError(f"reward_funcs: {err}") from None
     weights = training_args.reward_weights
@@ -59,6 +59,19 @@ def run_totals(funcs: Sequence[Callable[..., Any]]) -> dict[str, dict[str, int]]
         if callable(scorer_totals):
             totals[f"{func.__name__} judge"] = scorer_totals()
     return totals
+
+
+def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
+    """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
+    if args.soft_scorer != "none" or "structure" not in dataset.column_names:
+        return
+    found = first_soft_leaf(dataset["structure"])
+    if found:
+        raise RecipeError(
+            f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
+            "(with judge_base_url, judge_model) or `soft_scorer: classifier` (with soft_rm_path), or build the "
+            "data without soft constraints"
+        )
 
 
 def prefilled_think(tokenizer: Any, chat_template_kwargs: Mapping[str, Any] | None) -> str:
