@@ -111,10 +111,14 @@ def run_build(args: argparse.Namespace) -> int:
 
         cache = args.rewrite_cache or str(Path(args.output).resolve().parent / "rewrite_cache.sqlite")
         client = RewriteClient(
-            args.rewrite_endpoint, args.rewrite_model, api_key_env=args.rewrite_api_key_env, cache_path=cache
+            args.rewrite_endpoint,
+            args.rewrite_model,
+            api_key_env=args.rewrite_api_key_env,
+            cache_path=cache,
+            concurrency=args.rewrite_concurrency,
         )
         try:
-            rows, report = rewrite_examples(examples, client, concurrency=args.rewrite_concurrency, progress=True)
+            rows, report = rewrite_examples(examples, client, progress=True)
         except RewriteError as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_INVALID

@@ -7,22 +7,19 @@ as it arrives, so a run that stops (crash, dead server, Ctrl-C) resumes with the
 from __future__ import annotations
 
 import functools
-import http.client
 import json
 import os
 import re
-import threading
 import time
-import urllib.error
-import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lsrif_trl.chat.retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
+from lsrif_trl.chat.client import ChatClient, ChatError, MalformedReply, reply_message
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.think import extract_answer, split_completion
 
@@ -244,7 +241,9 @@ class VLLMGenerator(Generator):
 
 
 class OpenAIGenerator(Generator):
-    """Any server speaking `/v1/chat/completions` (vLLM serve, SGLang, hosted APIs), with bounded concurrency."""
+    """Any server speaking `/v1/chat/completions` (vLLM serve, SGLang, hosted APIs) through `chat.ChatClient`:
+    at most `concurrency` requests in flight, each attempt cut after `timeout` seconds wall-clock (reply
+    included), the whole request after `deadline` seconds (None: attempts x timeout + backoff bound it)."""
 
     backend = "openai"
 
@@ -256,23 +255,25 @@ class OpenAIGenerator(Generator):
         api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = 8,
         timeout: float = 300.0,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(model, sampling)
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-        self.url = chat_completions_url(base_url)
-        self._api_key = os.environ.get(api_key_env)  # read here, sent only in the header, never logged
-        self.concurrency = concurrency
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self.client = ChatClient(
+            base_url,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            timeout=timeout,
+            deadline=deadline,
+            retry=retry or RetryPolicy(max_retries=5),
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.url.removesuffix("/chat/completions")}
+        return {**super().describe(), "base_url": self.client.url.removesuffix("/chat/completions")}
 
-    def _body(self, prompt: str) -> bytes:
+    def _payload(self, prompt: str) -> dict[str, Any]:
         s = self.sampling
-        body: dict[str, Any] = {
+        payload: dict[str, Any] = {
             "model": self.model_name,
             "messages": [{"role": "user", "content": prompt}],
             "max_tokens": s.max_new_tokens,
@@ -281,76 +282,46 @@ class OpenAIGenerator(Generator):
             "seed": s.seed,
         }
         if s.chat_template_kwargs:  # a vLLM / SGLang extension; sent only when asked for
-            body["chat_template_kwargs"] = s.chat_template_kwargs
-        return json.dumps(body).encode()
+            payload["chat_template_kwargs"] = s.chat_template_kwargs
+        return payload
 
-    def _post_once(self, body: bytes) -> dict[str, Any]:
-        headers = {"Content-Type": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-            return json.loads(reply.read())
+    def _submit(self, prompt: str) -> Future[GenerationResult]:
+        def parse(body: Any) -> GenerationResult:
+            # Reasoning servers may return the thinking in its own message field; make_result keeps it.
+            message = {**reply_message(body), "role": "assistant"}
+            if not isinstance(message.get("content"), str | None):
+                raise MalformedReply("the reply's message content is not text")
+            tokens = (body.get("usage") or {}).get("completion_tokens")
+            return make_result(prompt, message, tokens, body["choices"][0].get("finish_reason"))
 
-    def complete(self, prompt: str, stop: threading.Event | None = None) -> GenerationResult:
-        """One chat completion, retried on timeouts, dropped connections, 429 and 5xx answers.
+        return self.client.submit(self._payload(prompt), parse)
 
-        Setting `stop` (another request failed for good) ends the retries early with CancelledError."""
-        stop = stop or threading.Event()
-        body = self._body(prompt)
-        for attempt in range(self.retry.max_retries + 1):
-            retry_after = None
-            try:
-                return self._parse(prompt, self._post_once(body))
-            except urllib.error.HTTPError as error:
-                detail = error.read()[:300].decode(errors="replace")
-                if error.code not in RETRY_STATUSES:
-                    raise GenerationError(f"{self.url} answered HTTP {error.code}: {detail}") from None
-                last = f"HTTP {error.code}: {detail}"
-                retry_after = error.headers.get("Retry-After")
-            except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out, cut short
-                last = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
-            except (json.JSONDecodeError, KeyError, IndexError, TypeError) as error:
-                last = f"malformed reply ({type(error).__name__}: {error})"
-            if attempt < self.retry.max_retries and stop.wait(self.retry.delay(attempt, retry_after)):
-                raise CancelledError
-        raise GenerationError(f"{self.url} failed after {self.retry.max_retries + 1} attempts; last error: {last}")
-
-    def _parse(self, prompt: str, reply: dict[str, Any]) -> GenerationResult:
-        choice = reply["choices"][0]
-        tokens = (reply.get("usage") or {}).get("completion_tokens")
-        # Reasoning servers may return the thinking in its own message field; make_result keeps it.
-        message = {**choice["message"], "role": "assistant"}
-        return make_result(prompt, message, tokens, choice.get("finish_reason"))
+    def complete(self, prompt: str) -> GenerationResult:
+        """One chat completion; GenerationError naming the URL and the last problem when it fails for good."""
+        try:
+            return self._submit(prompt).result()
+        except ChatError as error:
+            raise GenerationError(str(error)) from None
 
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
-        failures: list[str] = []
-        stop = threading.Event()
-
-        def task(prompt: str) -> GenerationResult:
-            if stop.is_set():  # a request already failed for good: do not start new ones
-                raise CancelledError
-            return self.complete(prompt, stop)
-
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures: list[Future[GenerationResult]] = [pool.submit(task, p) for p in prompts]
-            try:
-                for future in as_completed(futures):
-                    try:
-                        yield future.result()
-                    except CancelledError:
-                        continue
-                    except GenerationError as error:
-                        failures.append(str(error))
-                        stop.set()
-                        for pending in futures:
-                            pending.cancel()
-            finally:
-                stop.set()
+        """All prompts in flight at once (bounded by the client); the first failure cancels the rest."""
+        futures = [self._submit(p) for p in prompts]
+        try:
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if error is None:
+                    yield future.result()
+                    continue
                 for pending in futures:
                     pending.cancel()
-        if failures:
-            raise GenerationError(f"{len(failures)} request(s) failed; rerun to resume. First: {failures[0]}")
+                if isinstance(error, ChatError):
+                    raise GenerationError(f"a request failed; rerun to resume. {error}") from None
+                raise error
+        finally:
+            for pending in futures:
+                pending.cancel()
 
 
 @dataclass
