@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "lsrif_trl.constraints.cli",
     "lsrif_trl.eval.cli",
     "lsrif_trl.judges.cli",
+    "lsrif_trl.analysis.cli",
 ]
 
 

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     # Heavy imports only once the recipe is known to be sound.
     from trl import GRPOTrainer, get_peft_config
 
+    from lsrif_trl.training.freeze import freeze_parameters
     from lsrif_trl.training.run import load_model_inputs, run_training
 
     tokenizer = load_model_inputs(script_args, training_args, model_args)
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
     )
+    try:  # after the model loads, before train() builds the optimizer from the parameters that need gradients
+        frozen = freeze_parameters(trainer.model, script_args.freeze)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
         "curriculum": script_args.curriculum,
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "num generations": training_args.num_generations,
         "KL beta": training_args.beta,
         "max completion length": training_args.max_completion_length,
+        "frozen": frozen,
         "run totals": lambda: run_totals(scored),
     }
     try:

@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.rewards.registry import RewardOptions
+from lsrif_trl.training.freeze import check_freeze_keys
 
 Curriculum = Literal["none", "sorted", "max_level"]
 CURRICULA = get_args(Curriculum)
@@ -92,6 +93,17 @@ class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
             "help": "Reward names from `lsrif_trl.rewards.REWARD_NAMES` (lsrm, flat, all, raif, mean5, think_format)."
         },
     )
+    freeze: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Parameter groups kept fixed during training (attention, mlp, qk, embeddings, norms, lm_head) or "
+            "fnmatch patterns over parameter names ('*.layers.0.*'); see `lsrif_trl.training.freeze`."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_freeze_keys(self.freeze)
 
 
 @dataclass
