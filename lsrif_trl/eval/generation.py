@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,10 +21,9 @@ from lsrif_trl.chat.client import ChatClient, ChatError, MalformedReply, reply_m
 from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.think import extract_answer, split_completion
+from lsrif_trl.sources import is_local, looks_like_hub_id
 
 BACKENDS = ("transformers", "vllm", "openai")
-# A Hub repo id: "name" or "org/name" with the characters the Hub allows.
-_HUB_ID = re.compile(r"^(?:[\w.-]+/)?[\w.-]+$")
 
 
 class GenerationError(RuntimeError):
@@ -477,12 +475,11 @@ def check_model(model: str, backend: str) -> None:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "openai":  # the server owns the model name; nothing to check locally
         return
-    if Path(model).expanduser().exists():
+    if is_local(model):
         if Path(model).expanduser().is_dir() and not (Path(model).expanduser() / "config.json").exists():
             raise ValueError(f"model directory {model} has no config.json; pass a saved model folder or a Hub id")
         return
-    looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", "")
-    if looks_like_path or not _HUB_ID.match(model):
+    if not looks_like_hub_id(model):
         raise ValueError(f"model path {model!r} does not exist; pass a saved model folder or a Hub id (org/name)")
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
         from huggingface_hub import try_to_load_from_cache

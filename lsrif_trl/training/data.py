@@ -33,7 +33,8 @@ def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str
 
 def load_rows(args: DataArguments):
     """The train split named by `args` (local file or folder, else Hub id), not yet validated."""
-    from lsrif_trl.data.loading import load_training_dataset, looks_like_hub_id
+    from lsrif_trl.data.loading import load_training_dataset
+    from lsrif_trl.sources import looks_like_hub_id
 
     if not args.dataset_name:
         raise RecipeError(
