@@ -15,20 +15,25 @@ from lsrif_trl.training.errors import RecipeError
 
 
 def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str] | None = None) -> None:
-    """Build `rows` instructions into `folder` with `lsrif data build` (rows, stats, dataset card), drawing
+    """Build `rows` instructions into `folder` with `data.build.build_to` (rows, stats, dataset card), drawing
     constraints from `families` (every registered family when empty or None)."""
-    from lsrif_trl.cli import main as lsrif
+    from lsrif_trl.data.build import BuildOptions, build_command, build_to
 
     if folder.suffix:
         raise RecipeError(f"dataset_name: {folder}: the builder writes a dataset folder; drop the file suffix")
     staging = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    argv = ["data", "build", "--num-examples", str(rows), "--seed", str(seed), "--output", str(staging)]
-    if families:
-        argv += ["--families", *families]
-    if lsrif(argv) != 0:
-        raise RecipeError(f"dataset_name: building {folder} failed (see above); run `lsrif {' '.join(argv)}` to debug")
+    options = BuildOptions(
+        num_examples=rows, seed=seed, families=tuple(families) if families else None, overwrite=True
+    )
+    try:
+        report = build_to(staging, options)
+    except ValueError as err:
+        raise RecipeError(
+            f"dataset_name: building {folder} failed: {err}; `{build_command(folder, options)}` builds it"
+        ) from None
     staging.rename(folder)  # a crash mid-build never leaves a half dataset under the real name
+    print(f"built {report.rows} rows into {folder}")
 
 
 def load_rows(args: DataArguments):
