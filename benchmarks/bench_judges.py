@@ -7,7 +7,8 @@
    again so every verdict comes from the cache.
 2. `--transports`: requests/s and client CPU per request of the project's transport against the `openai` SDK's
    AsyncOpenAI and a bare httpx2 AsyncClient (each skipped when not installed), same server and concurrency.
-3. Classifier: `ClassifierScorer.score_batch` on the tiny model (CPU) at batch sizes 1, 8 and 32.
+3. Classifier: `ClassifierScorer.score_batch` on the tiny model (CPU, one torch thread: with two threads on a
+   shared 2-core machine every op waits for a busy core, about 10x slower) at batch sizes 1, 8 and 32.
 
 Run: `python benchmarks/bench_judges.py [--latency 0.05] [--prompts 64] [--generations 16] [--concurrency 64]
 [--transports]`. Prints figures; asserts nothing.
@@ -174,6 +175,9 @@ def bench_transports(args: argparse.Namespace, url: str) -> None:
 
 
 def bench_classifier(args: argparse.Namespace) -> None:
+    import torch
+
+    torch.set_num_threads(1)
     batch = grpo_batch(args.prompts, args.generations)[:256]
     sizes = (1, 8, 32)
     with warnings.catch_warnings():
