@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+MAX_MEMORY_ENTRIES = 200_000  # an in-memory cache forgets its oldest answers past this (about 40 MB)
+
 
 def request_key(*parts: Any) -> str:
     """A sha256 of the JSON of everything that decides an answer (endpoint, model, prompt version, text, ...)."""
@@ -17,7 +19,8 @@ def request_key(*parts: Any) -> str:
 
 
 class ResponseCache:
-    """`get`/`put` of text by key in table `table` of an sqlite file; None as path keeps it in memory. Thread-safe."""
+    """`get`/`put` of text by key in table `table` of an sqlite file; None as path keeps the newest
+    `MAX_MEMORY_ENTRIES` in memory. Thread-safe."""
 
     def __init__(self, path: str | Path | None, table: str = "responses") -> None:
         if not re.fullmatch(r"[a-z_]+", table):
@@ -43,7 +46,10 @@ class ResponseCache:
     def put(self, key: str, content: str) -> None:
         """Store (or replace) the text of `key`."""
         if self._memory is not None:
-            self._memory[key] = content
+            with self._lock:
+                if len(self._memory) >= MAX_MEMORY_ENTRIES:
+                    self._memory.pop(next(iter(self._memory)))
+                self._memory[key] = content
             return
         with self._lock:
             self._db.execute(f"INSERT OR REPLACE INTO {self.table} (key, content) VALUES (?, ?)", (key, content))

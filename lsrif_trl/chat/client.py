@@ -159,7 +159,7 @@ class ChatClient:
                         reply = await self._pool.post(self.origin.path, body, self._headers)
                 except TimeoutError:
                     problem, reason = f"no complete reply within {budget:.3g} s", "timeout"
-                except (OSError, asyncio.IncompleteReadError) as err:  # refused, reset, cut short, not HTTP
+                except (OSError, asyncio.IncompleteReadError) as err:  # refused, reset, cut short, not HTTP, TLS
                     problem, reason = f"{type(err).__name__}: {_short(err)}", "connection"
                 else:
                     self.stats[f"http_{reply.status}"] += 1

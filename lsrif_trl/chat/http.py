@@ -121,9 +121,12 @@ class ConnectionPool:
 
     async def _read_reply(self, reader: asyncio.StreamReader) -> tuple[HTTPReply, bool]:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
+            return await self._read_framed(reader)
         except asyncio.LimitOverrunError:
-            raise ProtocolError(f"reply headers longer than {HEAD_LIMIT} bytes") from None
+            raise ProtocolError(f"a reply header or chunk-size line is longer than {HEAD_LIMIT} bytes") from None
+
+    async def _read_framed(self, reader: asyncio.StreamReader) -> tuple[HTTPReply, bool]:
+        head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         status_text = rest[:3]
@@ -136,7 +139,7 @@ class ConnectionPool:
                 headers[name.strip().lower()] = value.strip()
         status = int(status_text)
         if 100 <= status < 200:  # an interim reply (we never ask for one): the real one follows
-            return await self._read_reply(reader)
+            return await self._read_framed(reader)
         connection_header = headers.get("connection", "").lower()
         keep_alive = "close" not in connection_header and (version == "HTTP/1.1" or "keep-alive" in connection_header)
         if "chunked" in headers.get("transfer-encoding", "").lower():

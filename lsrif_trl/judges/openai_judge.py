@@ -271,23 +271,25 @@ class OpenAIJudge:
                 pending[request] = self._client.submit(self._payload(messages), parse_verdict)
         refused: EndpointRefused | None = None
         failed: list[bool] = []
-        for request, future in pending.items():
-            try:
-                kind, score = future.result()
-            except EndpointRefused as err:
-                refused, scores[request] = err, NO_VERDICT
-                self._count("refused")
-            except ChatError as err:
-                scores[request] = NO_VERDICT
-                self._failure(getattr(err, "reason", "failed"), str(err))
-            else:
-                scores[request] = score
-                self._cache.put(keys[request], repr(score))
-                self._count(f"{kind}_verdicts")
-            failed.append(math.isnan(scores[request]))
-        if refused is not None:
+        try:
+            for request, future in pending.items():
+                try:
+                    kind, score = future.result()
+                except EndpointRefused as err:
+                    refused, scores[request] = err, NO_VERDICT
+                    self._count("refused")
+                except ChatError as err:
+                    scores[request] = NO_VERDICT
+                    self._failure(getattr(err, "reason", "failed"), str(err))
+                else:
+                    scores[request] = score
+                    self._cache.put(keys[request], repr(score))
+                    self._count(f"{kind}_verdicts")
+                failed.append(math.isnan(scores[request]))
+        finally:  # Ctrl-C or a refusal: the calls still queued are not sent
             for future in pending.values():
                 future.cancel()
+        if refused is not None:
             raise JudgeUnavailable(f"soft-constraint judge: {refused}")
         failed += [False] * (len(unique) - len(pending))  # cache hits are verdicts
         exceeded = self._budget.record(failed)
