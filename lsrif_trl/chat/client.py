@@ -22,12 +22,13 @@ Authorization header and never logged, pickled or put in an error message. The c
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
 from typing import Any, TypeVar
 
 from lsrif_trl.chat.http import ConnectionPool, HTTPReply, Origin, ProtocolError
@@ -133,8 +134,24 @@ class ChatClient:
 
     def submit(self, payload: dict[str, Any], parse: Parse[T]) -> Future[T]:
         """Start one call; the future holds `parse(reply JSON)` or a ChatError. Cancelling it stops the call."""
-        body = json.dumps(payload).encode()
-        return asyncio.run_coroutine_threadsafe(self._call(body, parse), self._running_loop())
+        return self.submit_all([payload], parse)[0]
+
+    def submit_all(self, payloads: Sequence[dict[str, Any]], parse: Parse[T]) -> list[Future[T]]:
+        """`submit` for many payloads, handed to the loop in one wake-up (cheaper than one per call)."""
+        loop = self._running_loop()
+        bodies = [json.dumps(payload).encode() for payload in payloads]
+        futures: list[Future[T]] = [Future() for _ in bodies]
+
+        def start() -> None:
+            for body, future in zip(bodies, futures, strict=True):
+                if future.cancelled():
+                    continue
+                task = loop.create_task(self._call(body, parse))
+                task.add_done_callback(functools.partial(_settle, future))
+                future.add_done_callback(functools.partial(_cancel_task, loop, task))
+
+        loop.call_soon_threadsafe(start)
+        return futures
 
     def complete(self, payload: dict[str, Any], parse: Parse[T]) -> T:
         """`submit(payload, parse).result()`."""
@@ -204,6 +221,24 @@ class ChatClient:
         loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout=5)
         loop.close()
+
+
+def _settle(future: Future, task: asyncio.Task) -> None:
+    """Copy a finished task's outcome into the caller's future (unless the caller cancelled it meanwhile)."""
+    try:
+        if task.cancelled():
+            future.cancel()
+        elif task.exception() is not None:
+            future.set_exception(task.exception())
+        else:
+            future.set_result(task.result())
+    except InvalidStateError:  # cancelled by the caller between the check and the set
+        pass
+
+
+def _cancel_task(loop: asyncio.AbstractEventLoop, task: asyncio.Task, future: Future) -> None:
+    if future.cancelled() and not loop.is_closed():
+        loop.call_soon_threadsafe(task.cancel)
 
 
 def _short(err: BaseException) -> str:

@@ -283,34 +283,17 @@ class OpenAIGenerator(Generator):
             payload["chat_template_kwargs"] = s.chat_template_kwargs
         return payload
 
-    def _submit(self, prompt: str) -> Future[GenerationResult]:
-        def parse(body: Any) -> GenerationResult:
-            # Reasoning servers may return the thinking in its own message field; make_result keeps it.
-            message = {**reply_message(body), "role": "assistant"}
-            if not isinstance(message.get("content"), str | None):
-                raise MalformedReply("the reply's message content is not text")
-            tokens = (body.get("usage") or {}).get("completion_tokens")
-            return make_result(prompt, message, tokens, body["choices"][0].get("finish_reason"))
-
-        return self.client.submit(self._payload(prompt), parse)
-
-    def complete(self, prompt: str) -> GenerationResult:
-        """One chat completion; GenerationError naming the URL and the last problem when it fails for good."""
-        try:
-            return self._submit(prompt).result()
-        except ChatError as error:
-            raise GenerationError(str(error)) from None
-
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
         """All prompts in flight at once (bounded by the client); the first failure cancels the rest."""
-        futures = [self._submit(p) for p in prompts]
+        submitted = self.client.submit_all([self._payload(p) for p in prompts], _parse_reply)
+        futures: dict[Future[Reply], str] = dict(zip(submitted, prompts, strict=True))
         try:
             for future in as_completed(futures):
                 if future.cancelled():
                     continue
                 error = future.exception()
                 if error is None:
-                    yield future.result()
+                    yield make_result(futures[future], *future.result())
                     continue
                 for pending in futures:
                     pending.cancel()
@@ -320,6 +303,21 @@ class OpenAIGenerator(Generator):
         finally:
             for pending in futures:
                 pending.cancel()
+
+
+Reply = tuple[dict[str, Any], int | None, str | None]  # assistant message, completion tokens, finish reason
+
+
+def _parse_reply(body: Any) -> Reply:
+    """What `make_result` needs from a chat-completions body; MalformedReply when the message is not there."""
+    # Reasoning servers may return the thinking in its own message field; make_result keeps it.
+    message = {**reply_message(body), "role": "assistant"}
+    if not isinstance(message.get("content"), str | None):
+        raise MalformedReply("the reply's message content is not text")
+    usage = body.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    finish = body["choices"][0].get("finish_reason")
+    return message, tokens if isinstance(tokens, int) else None, finish if isinstance(finish, str) else None
 
 
 @dataclass

@@ -260,15 +260,16 @@ class OpenAIJudge:
         unique = list(dict.fromkeys(tuple(str(part) for part in request) for request in requests))
         keys = {request: self._key(request) for request in unique}
         scores: dict[tuple[str, ...], float] = {}
-        pending = {}
+        misses = []
         for request in unique:
             cached = self._cache.get(keys[request])
             if cached is not None:
                 scores[request] = float(cached)
                 self._count("cache_hits")
             else:
-                messages = judge_messages(*request, max_chars=self.max_chars)
-                pending[request] = self._client.submit(self._payload(messages), parse_verdict)
+                misses.append(request)
+        payloads = [self._payload(judge_messages(*request, max_chars=self.max_chars)) for request in misses]
+        pending = dict(zip(misses, self._client.submit_all(payloads, parse_verdict), strict=True))
         refused: EndpointRefused | None = None
         failed: list[bool] = []
         try:
