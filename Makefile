@@ -119,28 +119,47 @@ endif
 demo: install
 	$(MAKE) train MODEL=tiny
 
-# `make eval [MODEL=tiny] [BENCH=ifeval,lsr] [BACKEND=transformers|vllm|openai] [LIMIT=N] [EVAL_ARGS="..."]`
+# `make eval [MODEL=tiny] [BENCH=ifeval,lsr|all] [BACKEND=transformers|vllm|openai] [LIMIT=N] [EVAL_ARGS="..."]
+#  [JUDGE_URL=http://host:port/v1 JUDGE_MODEL=name] [COMPARE_WITH=outputs/eval/BASE]`
 # Generates with BACKEND, scores, and writes $(EVAL_DIR)/<bench>/results.{json,md}; an interrupted run resumes.
+# BENCH=all runs every rule-scored benchmark, and the judge-scored ones too when JUDGE_URL and JUDGE_MODEL name a
+# judge (FollowBench then scores all 820 rows; CFBench also needs CFBENCH_INPUT). It ends with the summary table of
+# `lsrif eval compare` (against COMPARE_WITH when given) and its plot in $(EVAL_DIR)/compare.
 # MODEL=tiny (the default) evaluates the offline tiny model on CPU: the first 50 prompts of each benchmark, 32 new
-# tokens. IFEval is read from ../shared/data/ifeval when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
-# Compare runs with `lsrif eval compare outputs/eval/A outputs/eval/B`.
+# tokens. Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 BENCH ?= ifeval,lsr
+EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
+EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench)
+JUDGE_URL ?=
+JUDGE_MODEL ?=
+COMPARE_WITH ?=
 BACKEND ?= transformers
 EVAL_DIR ?= outputs/eval/$(notdir $(MODEL))
 EVAL_OFFLINE = $(or $(filter tiny,$(MODEL)),$(filter 1,$(HF_HUB_OFFLINE)))
 IFEVAL_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifeval/input_data.jsonl))
+IFBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifbench/IFBench_test.jsonl))
+FOLLOWBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/followbench))
+GSM8K_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/gsm8k/test.jsonl))
+CFBENCH_INPUT ?= # CFBench is not on the Hub: the official cfbench_data.json (github.com/PKU-Baichuan-MLSystemLab/CFBench)
 LIMIT ?= $(if $(filter tiny,$(MODEL)),50)
 MAX_NEW_TOKENS ?= $(if $(filter tiny,$(MODEL)),32,2048)
 EVAL_ARGS ?=
 EVAL_COMMA := ,
+EVAL_LIST = $(if $(filter all,$(BENCH)),$(EVAL_RULE_BENCHES) $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),$(EVAL_JUDGE_BENCHES)),$(subst $(EVAL_COMMA), ,$(BENCH)))
+EVAL_JUDGE_ARGS = $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),--judge-base-url $(JUDGE_URL) --judge-model $(JUDGE_MODEL))
 .PHONY: eval
 eval: install
-	set -e; for bench in $(subst $(EVAL_COMMA), ,$(BENCH)); do \
+	set -e; for bench in $(EVAL_LIST); do \
+	  case $$bench in ifeval) input="$(IFEVAL_INPUT)";; ifbench) input="$(IFBENCH_INPUT)";; \
+	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; cfbench) input="$(CFBENCH_INPUT)";; \
+	    *) input="";; esac; \
+	  case " followbench $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
 	  $(VENV)/bin/lsrif eval $$bench --model $(MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
-	    --max-new-tokens $(MAX_NEW_TOKENS) $(if $(LIMIT),--limit $(LIMIT)) \
-	    $(if $(IFEVAL_INPUT),$$([ $$bench = ifeval ] && echo --input-data $(IFEVAL_INPUT))) $(EVAL_ARGS); \
+	    --max-new-tokens $(MAX_NEW_TOKENS) $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$judge \
+	    $(EVAL_ARGS); \
 	  cat $(EVAL_DIR)/$$bench/results.md; \
-	done
+	done; \
+	$(VENV)/bin/lsrif eval compare $(COMPARE_WITH) $(EVAL_DIR) --plot-dir $(EVAL_DIR)/compare
 
 # `make bench-ifeval`: IFEval scoring throughput against lm-evaluation-harness, verdicts compared. lm-eval lives in
 # its own venv without torch (only its ifeval modules are imported), with the project's nltk version for fairness.
