@@ -78,6 +78,24 @@ def test_tiny_grpo_step_asks_the_judge_about_every_soft_leaf(tmp_path, judge_ser
     assert '"lsrm_reward judge": {"verdicts": ' in card and '"missing": 0' in card  # the run's totals
 
 
+@pytest.mark.slow
+def test_a_judge_that_starts_refusing_mid_run_stops_training_with_exit_1(
+    tmp_path, judge_server, recipe_script, capsys
+):
+    judge_server.replies = [{"content": "YES"}, {"status": 401}]  # the preflight passes, then the key is refused
+    rows = tmp_path / "soft.jsonl"
+    structure = json.dumps({"type": "parallel", "children": [NO_COMMA, TONE]})
+    prompt = [{"role": "user", "content": f"Describe tea without commas. {TONE['text']}"}]
+    rows.write_text("".join(json.dumps({"prompt": prompt, "structure": structure}) + "\n" for _ in range(2)))
+    argv = ["--config", str(TINY_RECIPE), "--model_name_or_path", str(build_tiny_model())]
+    argv += ["--dataset_name", str(rows), "--output_dir", str(tmp_path / "run"), "--max_steps", "1"]
+    argv += ["--per_device_train_batch_size", "4", "--max_completion_length", "8", "--save_strategy", "no"]
+    argv += ["--soft_scorer", "judge", "--judge_base_url", judge_server.base_url, "--judge_model", "m"]
+    assert recipe_script("grpo_lsrm").main(argv) == 1
+    error = capsys.readouterr().err
+    assert f"error: soft-constraint judge: {judge_server.base_url}/chat/completions answered HTTP 401" in error
+
+
 def test_a_judge_that_cannot_answer_stops_the_recipe_before_any_model(
     tmp_path, capsys, no_model_loading, recipe_script, closed_port_url
 ):
