@@ -219,12 +219,6 @@ def _hard_leaf(constraint_id: Any, kwargs: Any, id_path: str, kwargs_path: str) 
         constraint = get_constraint(constraint_id)
     except ValueError as err:
         raise _fail(id_path, str(err)) from None
-    if constraint.kind != "hard":
-        raise _fail(
-            id_path,
-            f'{constraint_id!r} is a {constraint.kind} constraint; mark the leaf "kind": '
-            f'"{constraint.kind}" and give its `text`',
-        )
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise _fail(kwargs_path, f"expected an object, got {type(kwargs).__name__} {kwargs!r:.80}")
     try:

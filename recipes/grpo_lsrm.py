@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
             dataset = prepare_dataset(script_args)
         check_soft_leaves_scored(dataset, script_args)
+        superior_cot = script_args.superior_cot_config(training_args)
+        script_args.check_contrast(script_args.reward_funcs, dataset, superior_cot)
+        demonstrations = script_args.load_demonstrations(dataset, training_args.seed)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -54,15 +57,32 @@ def main(argv: list[str] | None = None) -> int:
     think_prefix = prefilled_think(tokenizer, training_args.chat_template_kwargs)
     if think_prefix:
         reward_funcs = [restore_think_prefix(f, think_prefix) for f in reward_funcs]
-    trainer = GRPOTrainer(
-        model=model_args.model_name_or_path,
-        reward_funcs=reward_funcs,
-        args=training_args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=get_peft_config(model_args),
-        quantization_config=get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
-    )
+    trainer_inputs = {
+        "model": model_args.model_name_or_path,
+        "reward_funcs": reward_funcs,
+        "args": training_args,
+        "train_dataset": dataset,
+        "processing_class": tokenizer,
+        "peft_config": get_peft_config(model_args),
+        "quantization_config": get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
+    }
+    if superior_cot is None and demonstrations is None:
+        trainer = GRPOTrainer(**trainer_inputs)
+    else:  # RAIF's contrast and/or behaviour cloning (lsrif_trl.training.raif_trainer)
+        from lsrif_trl.training.raif_trainer import RaifGRPOTrainer
+
+        try:
+            expert_stream = script_args.expert_stream(demonstrations, tokenizer, training_args)
+        except RecipeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        trainer = RaifGRPOTrainer(
+            **trainer_inputs,
+            superior_cot=superior_cot,
+            template_opener=think_prefix,
+            expert_stream=expert_stream,
+            bc_coef=script_args.bc_coef,
+        )
     try:  # after the model loads, before train() builds the optimizer from the parameters that need gradients
         frozen = freeze_parameters(trainer.model, script_args.freeze)
     except ValueError as err:
@@ -80,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         "KL beta": training_args.beta,
         "max completion length": training_args.max_completion_length,
         "frozen": frozen,
+        "superior CoT": (
+            f"{superior_cot.no_cot_per_group} of {superior_cot.num_generations} answer directly; reference "
+            f"{script_args.superior_cot_reference}"
+            if superior_cot
+            else None
+        ),
+        "behaviour cloning": (
+            f"{script_args.bc_dataset} x {script_args.bc_coef} ({script_args.bc_loss_on})" if demonstrations else None
+        ),
         "run totals": lambda: run_totals(scored),
     }
     try:

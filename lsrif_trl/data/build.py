@@ -3,7 +3,8 @@
     report = build_to("data/built/mine", BuildOptions(num_examples=2000, families=("train",), curriculum=True))
     print(report.rows, report.output, report.stats_json)
 
-`lsrif data build` and a recipe's `build_dataset_rows` both call `build_to`. It raises `BuildError` (a ValueError
+`lsrif data build` and a recipe's `build_dataset_rows` both call `build_to`; `lsrif data expert` and a recipe
+that asks for expert answers both call `answer_to`. It raises `BuildError` (a ValueError
 naming the option or file to fix) before writing anything when the options are wrong or `output` already holds
 files and `overwrite` is not set.
 """
@@ -138,6 +139,38 @@ def build_to(output: str | Path, options: BuildOptions) -> BuildReport:
     return BuildReport(out, len(dataset), stats, json_path, png_path, summary, options.push_to_hub)
 
 
+def answer_to(
+    data: str | Path, output: str | Path, config: Any, seed: int = 0, split: str = "train", fmt: str = "disk"
+):
+    """Answer every row of the dataset at `data` with the tree expert (`data.expert`, settings `config`), save the
+    rows plus a `completion` column and `expert.json` to `output` (replacing it; staged, so a crash leaves no half
+    folder) and return the expert's report. The dataset is validated first (DatasetValidationError)."""
+    import dataclasses
+    import json
+    import shutil
+
+    from lsrif_trl.data.expert import answer_rows
+    from lsrif_trl.data.loading import load_training_dataset, save_dataset
+
+    output = Path(output)
+    dataset = load_training_dataset(str(data), split=split)
+    answers, report = answer_rows(dataset, seed, config)
+    if "completion" in dataset.column_names:
+        dataset = dataset.remove_columns("completion")
+    dataset = dataset.add_column("completion", answers)
+    staging = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_dataset(dataset, staging, fmt)
+    settings = {"data": str(data), "split": split, "seed": seed, **dataclasses.asdict(config)}
+    (staging / "expert.json").write_text(
+        json.dumps({"settings": settings, "report": dataclasses.asdict(report)}, indent=2) + "\n"
+    )
+    if output.exists():
+        shutil.rmtree(output)
+    staging.rename(output)
+    return report
+
+
 def _rewrite(examples: list, rewrite: RewriteOptions, output: Path, progress: bool) -> tuple[list[dict], str]:
     from lsrif_trl.data.rewrite import RewriteClient, RewriteError, rewrite_examples
 
@@ -158,4 +191,4 @@ def _rewrite(examples: list, rewrite: RewriteOptions, output: Path, progress: bo
     return rows, report.summary()
 
 
-__all__ = ["BuildError", "BuildOptions", "BuildReport", "RewriteOptions", "build_command", "build_to"]
+__all__ = ["BuildError", "BuildOptions", "BuildReport", "RewriteOptions", "answer_to", "build_command", "build_to"]

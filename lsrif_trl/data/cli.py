@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import shutil
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-from lsrif_trl.data.build import BuildOptions, RewriteOptions, build_to
+from lsrif_trl.data.build import BuildOptions, RewriteOptions, answer_to, build_to
 from lsrif_trl.data.compose import parse_mix
-from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset, save_dataset
+from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset
 from lsrif_trl.data.stats import compute_stats, format_stats, write_stats
 
 EXIT_INVALID = 2
@@ -196,7 +193,7 @@ def _output_problem(output: Path, data: str, overwrite: bool) -> str | None:
 
 def run_expert(args: argparse.Namespace) -> int:
     """Answer every row with the tree expert, save rows + `completion` (and expert.json), report; exit code."""
-    from lsrif_trl.data.expert import ExpertConfig, answer_rows
+    from lsrif_trl.data.expert import ExpertConfig
 
     output = Path(args.output)
     try:
@@ -209,7 +206,7 @@ def run_expert(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        dataset = load_training_dataset(args.data, split=args.split)
+        report = answer_to(args.data, output, config, args.seed, args.split, args.format)
     except DatasetValidationError as err:
         print("\n".join(err.errors), file=sys.stderr)
         print(
@@ -219,20 +216,6 @@ def run_expert(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
-    answers, report = answer_rows(dataset, args.seed, config)
-    if "completion" in dataset.column_names:
-        dataset = dataset.remove_columns("completion")
-    dataset = dataset.add_column("completion", answers)
-    staging = output.with_name(f".{output.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_dataset(dataset, staging, args.format)
-    settings = {"data": args.data, "split": args.split, "seed": args.seed, **dataclasses.asdict(config)}
-    (staging / "expert.json").write_text(
-        json.dumps({"settings": settings, "report": dataclasses.asdict(report)}, indent=2) + "\n"
-    )
-    if output.exists():
-        shutil.rmtree(output)
-    staging.rename(output)
     print(report.summary())
-    print(f"wrote {len(dataset)} rows with a `completion` column to {output}")
+    print(f"wrote {report.rows} rows with a `completion` column to {output}")
     return 0

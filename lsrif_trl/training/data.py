@@ -10,14 +10,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from lsrif_trl.data.expert import ExpertConfig
 from lsrif_trl.training.args import DataArguments
 from lsrif_trl.training.errors import RecipeError
 
 
-def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str] | None = None) -> None:
+def build_missing_dataset(
+    folder: Path, rows: int, seed: int, families: list[str] | None = None, expert: ExpertConfig | None = None
+) -> None:
     """Build `rows` instructions into `folder` with `data.build.build_to` (rows, stats, dataset card), drawing
-    constraints from `families` (every registered family when empty or None)."""
-    from lsrif_trl.data.build import BuildOptions, build_command, build_to
+    constraints from `families` (every registered family when empty or None); with `expert`, answer every row
+    with `data.build.answer_to` (a `completion` column) before the folder gets its name."""
+    from lsrif_trl.data.build import BuildOptions, answer_to, build_command, build_to
 
     if folder.suffix:
         raise RecipeError(f"dataset_name: {folder}: the builder writes a dataset folder; drop the file suffix")
@@ -32,6 +36,14 @@ def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str
         raise RecipeError(
             f"dataset_name: building {folder} failed: {err}; `{build_command(folder, options)}` builds it"
         ) from None
+    if expert is not None:
+        answered = folder.with_name(f".{folder.name}.answered")
+        try:
+            print(answer_to(staging, answered, expert, seed).summary())
+        except ValueError as err:
+            raise RecipeError(f"dataset_name: answering {folder} with the tree expert failed: {err}") from None
+        shutil.rmtree(staging)
+        staging = answered
     staging.rename(folder)  # a crash mid-build never leaves a half dataset under the real name
     print(f"built {report.rows} rows into {folder}")
 
@@ -49,7 +61,9 @@ def load_rows(args: DataArguments):
     path = Path(args.dataset_name)
     hub_id = not path.exists() and looks_like_hub_id(args.dataset_name)  # never built here: loaded or an error
     if not path.exists() and not hub_id and args.build_dataset_rows > 0:
-        build_missing_dataset(path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families)
+        build_missing_dataset(
+            path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families, args.expert_answers()
+        )
     if not path.exists() and not hub_id:
         raise RecipeError(
             f"dataset_name: {args.dataset_name} does not exist; build it (`lsrif data build --output "
