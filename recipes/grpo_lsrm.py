@@ -18,7 +18,10 @@ from lsrif_trl.rewards.soft import SoftScorerError
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.eval_split import hold_out_eval_rows
 from lsrif_trl.training.preflight import check_launch, preflight
+from lsrif_trl.training.raif_data import expert_stream as bc_stream
+from lsrif_trl.training.raif_data import load_demonstrations
 from lsrif_trl.training.rewards import (
     check_rewards,
     check_soft_leaves_scored,
@@ -39,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
             dataset = prepare_dataset(script_args)
         check_soft_leaves_scored(dataset, script_args)
+        dataset, eval_dataset = hold_out_eval_rows(dataset, script_args, training_args)
         superior_cot = script_args.superior_cot_config(training_args)
         script_args.check_contrast(script_args.reward_funcs, dataset, superior_cot)
-        demonstrations = script_args.load_demonstrations(dataset, training_args.seed)
+        demonstrations = load_demonstrations(script_args, dataset, training_args.seed)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -62,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "reward_funcs": reward_funcs,
         "args": training_args,
         "train_dataset": dataset,
+        "eval_dataset": eval_dataset,
         "processing_class": tokenizer,
         "peft_config": get_peft_config(model_args),
         "quantization_config": get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         from lsrif_trl.training.raif_trainer import RaifGRPOTrainer
 
         try:
-            expert_stream = script_args.expert_stream(demonstrations, tokenizer, training_args)
+            expert_stream = bc_stream(script_args, demonstrations, tokenizer, training_args)
         except RecipeError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
+        "evaluation rows": len(eval_dataset) if eval_dataset is not None else None,
         "curriculum": script_args.curriculum,
         "reward functions": script_args.reward_funcs,
         "reward weights": training_args.reward_weights or [1.0] * len(reward_funcs),

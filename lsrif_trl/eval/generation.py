@@ -126,7 +126,13 @@ class TransformersGenerator(Generator):
         from transformers import AutoModelForCausalLM, set_seed
 
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device).eval()
+        if is_adapter(Path(self.model_name)):  # a LoRA run's output: its base model with the adapter merged in
+            from peft import AutoPeftModelForCausalLM
+
+            peft_model = AutoPeftModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype)
+            model = peft_model.merge_and_unload().to(device).eval()
+        else:
+            model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device).eval()
         set_seed(self.sampling.seed)
         return model
 
@@ -458,17 +464,26 @@ def run_generation(generator: Generator, prompts: Iterable[str], output_path: Pa
         seconds=0.0,
         extra=info,
     )
+    from tqdm.auto import tqdm
+
     start = time.perf_counter()
+    answers = tqdm(generator.generate(todo), total=len(todo), desc=f"generating ({stats.backend})", unit="answer")
     with output_path.open("a", encoding="utf-8") as handle:
         try:
-            for result in generator.generate(todo):
+            for result in answers:
                 handle.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
                 handle.flush()
                 stats.generated += 1
                 stats.completion_tokens += result.completion_tokens or 0
         finally:
             stats.seconds = time.perf_counter() - start
+            answers.close()
     return stats
+
+
+def is_adapter(folder: Path) -> bool:
+    """A folder `trainer.save_model` wrote for a LoRA run: the adapter only (adapter_config.json, no config.json)."""
+    return (folder / "adapter_config.json").is_file() and not (folder / "config.json").is_file()
 
 
 def check_model(model: str, backend: str) -> None:
@@ -478,7 +493,15 @@ def check_model(model: str, backend: str) -> None:
     if backend == "openai":  # the server owns the model name; nothing to check locally
         return
     if is_local(model):
-        if Path(model).expanduser().is_dir() and not (Path(model).expanduser() / "config.json").exists():
+        folder = Path(model).expanduser()
+        if folder.is_dir() and is_adapter(folder):
+            if backend != "transformers":
+                raise ValueError(
+                    f"{model} is a LoRA adapter: --backend transformers loads its base model with it; for "
+                    f"{backend}, merge it first (peft's merge_and_unload) and save the merged model"
+                )
+            return
+        if folder.is_dir() and not (folder / "config.json").exists():
             raise ValueError(f"model directory {model} has no config.json; pass a saved model folder or a Hub id")
         return
     if not looks_like_hub_id(model):

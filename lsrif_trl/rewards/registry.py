@@ -16,11 +16,16 @@ Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override them for 
                    distills), so completions only close it; read them as if they began with <think>
     soft_scorer    a `rewards.soft.SoftScorer` (callable) for soft leaves; default None (hard leaves only)
 An entry of `names` is a name or a mapping `{"name": "lsrm", "gamma": 0.7, "func_name": "lsrm_g07"}`;
-`func_name` sets the function's `__name__` (TRL's metric key) when one name is used twice.
+`func_name` sets the function's `__name__` (TRL's metric key) when one name is used twice. An entry that is not a
+name but a dotted import path (`my_pkg.rewards.fn`) is that function of your own, imported as TRL's grpo.py does
+(the working directory first on the path) and called as TRL calls reward functions; the options do not apply to it.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +86,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 def get_reward_func(name: str, **options: Any) -> RewardFunc:
     """One reward function by name; ValueError listing the known names or naming the bad option."""
     if name not in REWARD_NAMES:
-        raise ValueError(f"unknown reward {name!r}; known rewards: {', '.join(REWARD_NAMES)}")
+        raise ValueError(
+            f"unknown reward {name!r}; known rewards: {', '.join(REWARD_NAMES)}, or an import path (my_pkg.rewards.fn)"
+        )
     func_name = options.pop("func_name", None)
     unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
     if unknown:
@@ -104,6 +111,24 @@ def get_reward_func(name: str, **options: Any) -> RewardFunc:
     return ThinkFormatReward(opened_in_prompt=opts["think_opened_in_prompt"])
 
 
+def import_reward_func(path: str) -> RewardFunc:
+    """The function at the dotted import path `path` (`my_pkg.rewards.fn`); ValueError saying what is missing."""
+    module_name, _, attribute = path.rpartition(".")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as TRL's grpo.py: modules beside where the run starts
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(
+            f"unknown reward {path!r}: not a known name ({', '.join(REWARD_NAMES)}) and its module {module_name!r} "
+            f"cannot be imported ({type(err).__name__}: {err})"
+        ) from None
+    func = getattr(module, attribute, None)
+    if not callable(func):
+        raise ValueError(f"reward {path!r}: module {module_name!r} has no function {attribute!r}")
+    return func
+
+
 def get_reward_funcs(names: Sequence[str | Mapping[str, Any]], **options: Any) -> list[RewardFunc]:
     """Reward functions for `names` (see the module docstring), all sharing `options` unless an entry overrides."""
     if isinstance(names, str):
@@ -118,6 +143,8 @@ def get_reward_funcs(names: Sequence[str | Mapping[str, Any]], **options: Any) -
                 )
             name = entry_options.pop("name")
             funcs.append(get_reward_func(name, **{**options, **entry_options}))
+        elif entry not in REWARD_NAMES and "." in entry.strip("."):
+            funcs.append(import_reward_func(entry))
         else:
             funcs.append(get_reward_func(entry, **options))
     seen: set[str] = set()

@@ -82,8 +82,17 @@ class DataArguments(DatasetArguments):
         },
     )
     curriculum_max_level: int | None = field(default=None, metadata={"help": "Highest level kept by `max_level`."})
+    eval_fraction: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of the prepared rows held out as the evaluation set that `eval_strategy` (steps or epoch) "
+            "evaluates on (lsrif_trl.training.eval_split); 0 holds out nothing."
+        },
+    )
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.eval_fraction < 1.0:
+            raise ValueError(f"eval_fraction: expected a share in [0, 1), got {self.eval_fraction}")
         if self.curriculum not in CURRICULA:
             raise ValueError(f"curriculum: expected one of {list(CURRICULA)}, got {self.curriculum!r}")
         if self.curriculum == "max_level" and self.curriculum_max_level is None:

@@ -302,3 +302,30 @@ def test_a_token_passed_as_an_argument_is_refused_before_it_reaches_a_checkpoint
     path = REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml"
     with pytest.raises(RecipeError, match="hub_token: do not pass tokens as arguments; set HF_TOKEN"):
         parse_recipe_args(KINDS["grpo"], ["--config", str(path), "--hub_token", "hf_secret"])
+
+
+def test_a_script_without_config_says_it_is_required(recipe_script, capsys):
+    assert recipe_script("grpo_lsrm").main([]) == 2
+    assert "--config is required: python recipes/grpo_lsrm.py --config RECIPE.yaml" in capsys.readouterr().err
+
+
+def test_a_mistyped_command_line_option_is_blamed_on_the_command_line_with_a_close_match():
+    argv = ["--config", str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml"), "--lerning_rate", "1e-6"]
+    with pytest.raises(
+        RecipeError, match=r"^command line: unknown option --lerning_rate; did you mean --learning_rate"
+    ):
+        parse_recipe_args(KINDS["grpo"], argv)
+
+
+def test_config_validate_reports_missing_files_and_duplicate_keys_and_takes_the_kind(tmp_path, capsys):
+    duplicated = tmp_path / "grpo_twice.yaml"
+    duplicated.write_text("learning_rate: 1.0e-6\nlearning_rate: 2.0e-6\n")
+    unnamed = tmp_path / "mine.yaml"  # a name that says no kind
+    unnamed.write_text((REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml").read_text())
+    assert cli.main(["config", "validate", str(tmp_path / "gone.yaml"), str(duplicated)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  {tmp_path / 'gone.yaml'}: no such recipe file" in out
+    assert f"FAIL  {duplicated}: not valid YAML: duplicate key 'learning_rate'" in out
+    assert cli.main(["config", "validate", str(unnamed)]) == 1
+    assert "cannot tell which script runs it" in capsys.readouterr().out
+    assert cli.main(["config", "validate", "--kind", "grpo", str(unnamed)]) == 0
