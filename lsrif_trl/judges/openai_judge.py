@@ -43,7 +43,7 @@ from lsrif_trl.chat.cache import ResponseCache, request_key
 from lsrif_trl.chat.client import ChatClient, ChatError, EndpointRefused, MalformedReply, reply_message
 from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.rewards.soft import SoftRequest, SoftScorerError
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import MODEL_REPLY
 
 PROMPT_VERSION = "fenced-v2"  # part of every cache key: change it whenever the messages below change
 JUDGE_SYSTEM_PROMPT = (
@@ -113,7 +113,7 @@ def verdict_word(token_or_text: str) -> str | None:
 
 def text_verdict(content: str) -> float | None:
     """1.0 for a YES reply, 0.0 for NO, None otherwise; a reasoning judge's text before `</think>` is skipped."""
-    word = verdict_word(extract_answer(content, unclosed="whole").strip())
+    word = verdict_word(MODEL_REPLY.answer(content).strip())
     return None if word is None else float(word == "yes")
 
 
