@@ -14,6 +14,18 @@ PIP_TORCH_ARGS ?=
 MODEL ?= tiny
 PYTEST_ARGS ?= -n 2
 
+# Make echoes every command line, so a key or token in ARGS, EVAL_ARGS or DATA_ARGS would be printed (and logged):
+# refuse one (an option named like --hub_token or --*_api_key, or a value shaped like a key) before anything runs.
+# The value itself is never printed. Keys are read from the environment (HF_TOKEN, WANDB_API_KEY, OPENAI_API_KEY).
+SECRET_WORDS = --hub_token% --hub-token% --api_key --api-key --api_key=% --api-key=% %_api_key %-api-key \
+  sk-% hf_% ghp_% gho_% github_pat_% glpat-% xoxb-% xoxp-% xoxa-%
+secret_args = $(foreach w,$(1),$(if $(or $(filter $(SECRET_WORDS),$(w)),$(findstring _api_key=,$(w)),$(findstring \
+  -api-key=,$(w)),$(findstring password,$(w))),$(w)))
+ifneq ($(strip $(call secret_args,$(ARGS) $(EVAL_ARGS) $(DATA_ARGS))),)
+$(error ARGS, EVAL_ARGS or DATA_ARGS carry a key or token, which make would echo; put it in the environment \
+  (HF_TOKEN, WANDB_API_KEY, OPENAI_API_KEY, ...) instead)
+endif
+
 .PHONY: install test style quality
 
 # One stamp per set of extras: `make install EXTRAS=dev,vllm` installs vLLM even after `make test` installed dev.

@@ -13,7 +13,9 @@ Anything wrong with the recipe, the rewards or the data stops the run before a m
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
+from lsrif_trl.rewards.think import template_think_opener
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
@@ -21,7 +23,7 @@ from lsrif_trl.training.eval_split import hold_out_eval_rows
 from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.raif_data import expert_stream as bc_stream
 from lsrif_trl.training.raif_data import load_demonstrations
-from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored, prefilled_think, restore_think_prefix
+from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     from lsrif_trl.training.run import load_model_inputs, run_training
 
     tokenizer = load_model_inputs(script_args, training_args, model_args)
-    think_prefix = prefilled_think(tokenizer, training_args.chat_template_kwargs)
-    if think_prefix:
-        reward_funcs = [restore_think_prefix(f, think_prefix) for f in reward_funcs]
+    # One answer policy for every reward: the recipe's, or `template` when the chat template opens <think> itself
+    # (DeepSeek-R1 distills), so completions that only close the block are read from inside it.
+    think_prefix = template_think_opener(tokenizer, training_args.chat_template_kwargs)
+    policy = script_args.answer_policy().for_template(tokenizer, training_args.chat_template_kwargs)
+    reward_funcs = [f.with_policy(policy) for f in reward_funcs]
     trainer_inputs = {
         "model": model_args.model_name_or_path,
         "reward_funcs": reward_funcs,
@@ -91,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         "curriculum": script_args.curriculum,
         "reward functions": script_args.reward_funcs,
         "reward weights": training_args.reward_weights or [1.0] * len(reward_funcs),
-        "reward options": script_args.reward_options(),
-        "think opener restored before scoring": think_prefix or None,
+        "reward options": {k: v for k, v in script_args.reward_options().items() if k != "policy"},
+        "answer policy": asdict(policy),
         "system prompt": script_args.system_prompt,
         "num generations": training_args.num_generations,
         "KL beta": training_args.beta,

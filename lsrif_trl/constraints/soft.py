@@ -2,7 +2,7 @@
 
 They have no code check, so they live in this catalogue rather than in the hard-constraint registry. Each
 entry is one dimension (`soft:tone`, `soft:audience`, ...) with several self-contained instruction texts; the
-data builder (`data.constraint_pool`) draws one as a DESIGN section 3 leaf: `{"type": "constraint", "id":
+data builder (`data.constraint_pool`) draws one as a soft leaf of docs/structure.md: `{"type": "constraint", "id":
 "soft:tone", "text": "...", "kind": "soft"}`. At most one text per dimension goes into an instruction, and
 dimensions that would pull against each other (a persona's voice against an imposed perspective, say) are
 listed as conflicts.

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from lsrif_trl.secret_args import SecretArgumentError, check_argv, check_mapping
 from lsrif_trl.training.args import GRPOScriptArguments, RMScriptArguments, SFTScriptArguments
 from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.rewards import check_rewards
@@ -108,7 +109,7 @@ def build_parser(kind: RecipeKind):
     """A `TrlParser` over the kind's dataclasses."""
     from trl import TrlParser
 
-    return TrlParser(kind.dataclass_types())
+    return TrlParser(kind.dataclass_types(), allow_abbrev=False)  # `--judge_api_key` is never `--judge_api_key_env`
 
 
 def field_types(kind: RecipeKind) -> dict[str, Any]:
@@ -196,9 +197,15 @@ def parse_recipe_args(kind: RecipeKind, argv: list[str] | None = None, *, force_
             f"--config is required: python {kind.script} --config RECIPE.yaml [--option value ...]; "
             "`lsrif config list` shows the recipes"
         )
-    parser = build_parser(kind)
     config_path = argv[argv.index("--config") + 1]
-    check_values(config_path, load_yaml(config_path), kind, parser)
+    try:  # before argparse, whose errors would repeat the value; the trainer pickles arguments into checkpoints
+        check_argv(argv)
+        config = load_yaml(config_path)
+        check_mapping(config, config_path)
+    except SecretArgumentError as err:
+        raise RecipeError(str(err)) from None
+    parser = build_parser(kind)
+    check_values(config_path, config, kind, parser)
     check_options(argv, parser)
     if force_cpu:
         argv += ["--use_cpu", "true"]
@@ -209,9 +216,6 @@ def parse_recipe_args(kind: RecipeKind, argv: list[str] | None = None, *, force_
         raise RecipeError(f"command line: the arguments above could not be parsed ({config_path} is fine)") from exit_
     except (ValueError, TypeError) as err:
         raise RecipeError(f"{where}: {err}") from None
-    if any(getattr(p, "hub_token", None) for p in parsed):
-        # The trainer pickles its arguments into every checkpoint (training_args.bin): a token there would leak.
-        raise RecipeError(f"{where}: hub_token: do not pass tokens as arguments; set HF_TOKEN in the environment")
     return parsed
 
 

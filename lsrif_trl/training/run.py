@@ -66,7 +66,7 @@ def run_training(trainer, script_args: Any, model_args: Any, setup: Mapping[str,
     checkpoint = args.resume_from_checkpoint
     if not checkpoint:
         with PartialState().main_process_first():  # the main process moves incomplete checkpoints aside first
-            plan = plan_resume(args.output_dir, args.max_steps, getattr(script_args, "start_over", False))
+            plan = plan_resume(args.output_dir, args.max_steps, script_args.start_over)
         if plan.complete:
             if trainer.is_world_process_zero():
                 print(plan.message)

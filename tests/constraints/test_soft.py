@@ -1,4 +1,4 @@
-"""Soft constraints: a catalogue of judged dimensions whose texts are DESIGN section 3 soft leaves."""
+"""Soft constraints: a catalogue of judged dimensions whose texts are soft leaves (docs/structure.md)."""
 
 import pytest
 
