@@ -43,11 +43,12 @@ def _table(title: str, metrics: Mapping[str, float]) -> list[str]:
 
 
 def card_section(setup: Mapping[str, Any], log_history: list[Mapping[str, Any]]) -> str:
-    """The model-card section: data, rewards and their options, the run's totals and its last steps' means."""
+    """The model-card section: data, rewards and their options, the run's totals and its last steps' means (a
+    callable value, such as the run's reward-error totals, is read when the card is written)."""
     lines = [CARD_MARKER, ""]
-    lines += [
-        f"- **{key}**: `{json.dumps(value) if not isinstance(value, str) else value}`" for key, value in setup.items()
-    ]
+    for key, value in setup.items():
+        value = value() if callable(value) else value
+        lines.append(f"- **{key}**: `{json.dumps(value) if not isinstance(value, str) else value}`")
     lines += _table("Run totals", run_totals(log_history))
     lines += _table(f"Mean of the last {LAST_STEPS} logged steps", last_steps_mean(log_history))
     return "\n".join(lines) + "\n"
