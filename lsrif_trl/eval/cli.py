@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.eval import lsr
-from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
+from lsrif_trl.eval.generation import BACKENDS, GENERATION_RETRIES, GenerationError, SamplingParams
 from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.registry import FILE_BENCHMARKS
 from lsrif_trl.eval.report import compare_runs
@@ -207,7 +207,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="openai: seconds one request may take, retries and waits included (default: none)",
     )
-    gen.add_argument("--max-retries", type=int, default=5, help="openai: retries per request (with backoff)")
+    gen.add_argument(
+        "--max-retries", type=int, default=GENERATION_RETRIES, help="openai: retries per request (with backoff)"
+    )
     out = parser.add_argument_group("reporting")
     out.add_argument("--model-card", type=Path, help="add the results to this model card (README.md, model-index)")
     out.add_argument("--report-to", choices=["none", "wandb", "trackio"], default="none")

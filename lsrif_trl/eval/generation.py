@@ -24,6 +24,8 @@ from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, split_completi
 from lsrif_trl.sources import is_local, looks_like_hub_id
 
 BACKENDS = ("transformers", "vllm", "openai")
+# Retries of one evaluation request: a long evaluation rides out a busy server longer than a training-time judge.
+GENERATION_RETRIES = 5
 
 
 class GenerationError(RuntimeError):
@@ -300,7 +302,7 @@ class OpenAIGenerator(Generator):
             concurrency=concurrency,
             timeout=timeout,
             deadline=deadline,
-            retry=retry or RetryPolicy(max_retries=5),
+            retry=retry or RetryPolicy(max_retries=GENERATION_RETRIES),
         )
 
     def describe(self) -> dict[str, Any]:

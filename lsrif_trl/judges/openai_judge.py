@@ -184,7 +184,7 @@ class OpenAIJudge:
     concurrency: int = 64
     timeout: float = 30.0  # seconds one attempt may take, from sending to the reply's last byte
     deadline: float = 60.0  # seconds one verdict may take, retries and waits included
-    max_retries: int = 3
+    max_retries: int = RetryPolicy.max_retries
     backoff: float = 0.5
     max_backoff: float = 10.0  # also the cap on a server's Retry-After
     cache_path: str | Path | None = None  # None: an in-memory cache for this process
