@@ -7,11 +7,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from lsrif_trl.data.builder import build_examples, rows_to_dataset
+from lsrif_trl.data.builder import build_examples, rows_to_dataset, shape_options
 from lsrif_trl.data.compose import DEFAULT_STRUCTURE_MIX, parse_mix
 from lsrif_trl.data.hub import dataset_card, push_to_hub, write_card
 from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset, save_dataset, validate_rows
 from lsrif_trl.data.stats import compute_stats, format_stats, write_stats
+from lsrif_trl.data.worlds import WORLDS
 
 EXIT_INVALID = 2
 
@@ -25,12 +26,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--num-examples", type=int, required=True, help="instructions to build")
     build.add_argument("--output", required=True, help="output folder")
     build.add_argument("--seed", type=int, default=0)
-    build.add_argument("--max-depth", type=int, default=1, help="nesting depth (1 as in the paper; up to 3 for eval)")
+    build.add_argument("--world", choices=sorted(WORLDS), help="a preset world (seed tasks, constraints, sizes)")
+    build.add_argument("--max-depth", type=int, help="nesting depth (default 1 as in the paper, or the world's)")
     default_mix = ",".join(f"{k}={v}" for k, v in DEFAULT_STRUCTURE_MIX.items())
-    build.add_argument("--structure-mix", default=default_mix, help=f"root kinds and weights (default {default_mix})")
+    build.add_argument("--structure-mix", help=f"root kinds and weights (default {default_mix}, or the world's)")
     build.add_argument("--families", nargs="+", help="constraint families (exact or prefix, e.g. `train`)")
-    build.add_argument("--min-constraints", type=int, default=2)
-    build.add_argument("--max-constraints", type=int, default=8)
+    build.add_argument("--min-constraints", type=int, help="default 2, or the world's")
+    build.add_argument("--max-constraints", type=int, help="default 8, or the world's")
     build.add_argument("--soft-share", type=float, default=0.0, help="share of leaves that are soft constraints")
     build.add_argument("--seed-source", default="builtin", help="builtin, hub:NAME:SPLIT:COLUMN, or a .jsonl/.txt")
     build.add_argument("--seed-split", default="train", choices=("train", "eval", "all"), help="seed task split")
@@ -68,8 +70,14 @@ def _families(values: list[str] | None) -> tuple[str, ...] | None:
 def build_command(args: argparse.Namespace) -> str:
     """The full `lsrif data build` command line of these arguments, every option spelled out (for the card)."""
     parts = ["lsrif", "data", "build", "--num-examples", str(args.num_examples), "--output", args.output]
+    if args.world:
+        parts += ["--world", args.world]
+    shape = shape_options(
+        args.world, **{name: getattr(args, name) for name in ("min_constraints", "max_constraints", "max_depth")}
+    )
+    shape["structure_mix"] = args.structure_mix or ",".join(f"{k}={v}" for k, v in shape["structure_mix"].items())
     for name in ("seed", "max_depth", "structure_mix", "min_constraints", "max_constraints", "soft_share"):
-        parts += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+        parts += [f"--{name.replace('_', '-')}", str(shape.get(name, getattr(args, name)))]
     parts += ["--seed-source", args.seed_source, "--seed-split", args.seed_split, "--format", args.format]
     if args.seed_passage_column:
         parts += ["--seed-passage-column", args.seed_passage_column]
@@ -89,8 +97,9 @@ def run_build(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         options = {
+            "world": args.world,
             "max_depth": args.max_depth,
-            "structure_mix": parse_mix(args.structure_mix),
+            "structure_mix": parse_mix(args.structure_mix) if args.structure_mix else None,
             "families": _families(args.families),
             "min_constraints": args.min_constraints,
             "max_constraints": args.max_constraints,

@@ -14,9 +14,11 @@ from lsrif_trl.training.args import DataArguments
 from lsrif_trl.training.config import RecipeError
 
 
-def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str] | None = None) -> None:
+def build_missing_dataset(
+    folder: Path, rows: int, seed: int, families: list[str] | None = None, world: str | None = None
+) -> None:
     """Build `rows` instructions into `folder` with `lsrif data build` (rows, stats, dataset card), drawing
-    constraints from `families` (every registered family when empty or None)."""
+    constraints from `families` (every registered family when empty or None) or from the preset `world`."""
     from lsrif_trl.cli import main as lsrif
 
     if folder.suffix:
@@ -26,6 +28,8 @@ def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str
     argv = ["data", "build", "--num-examples", str(rows), "--seed", str(seed), "--output", str(staging)]
     if families:
         argv += ["--families", *families]
+    if world:
+        argv += ["--world", world]
     if lsrif(argv) != 0:
         raise RecipeError(f"dataset_name: building {folder} failed (see above); run `lsrif {' '.join(argv)}` to debug")
     staging.rename(folder)  # a crash mid-build never leaves a half dataset under the real name
@@ -42,7 +46,13 @@ def load_rows(args: DataArguments):
         )
     path = Path(args.dataset_name)
     if not path.exists() and args.build_dataset_rows > 0:
-        build_missing_dataset(path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families)
+        build_missing_dataset(
+            path,
+            args.build_dataset_rows,
+            args.build_dataset_seed,
+            args.build_dataset_families,
+            args.build_dataset_world,
+        )
     if not path.exists() and (path.suffix or args.dataset_name.startswith((".", "/", "~")) or path.parent.is_dir()):
         raise RecipeError(
             f"dataset_name: {args.dataset_name} does not exist; build it (`lsrif data build --output "
