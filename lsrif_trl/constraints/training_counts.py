@@ -6,6 +6,7 @@ import random
 import re
 from typing import Any
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import (
@@ -229,6 +230,7 @@ class NoExclamation(TrainingConstraint):
     """No exclamation mark anywhere in the response."""
 
     id = "punctuation:no_exclamation"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Do not use any exclamation marks.",
         "Avoid exclamation marks entirely.",
@@ -237,6 +239,12 @@ class NoExclamation(TrainingConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return "!" not in response
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("!", "."), rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, "wow!", rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}

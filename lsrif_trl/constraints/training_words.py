@@ -10,6 +10,7 @@ import random
 import re
 from typing import Any
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import sentences
@@ -63,6 +64,7 @@ class FirstWord(TrainingConstraint):
     """The response's first word is `first_word`."""
 
     id = "words:first_word"
+    expert_phase = rewriting.ENDS
     params = (Param("first_word", str),)
     phrasings = (
         "Begin your response with the word '{first_word}'.",
@@ -84,6 +86,12 @@ class FirstWord(TrainingConstraint):
         tokens = words(response)
         return bool(tokens) and same_word(tokens[0], kwargs["first_word"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.with_first_word(text, kwargs["first_word"], rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.with_first_word(text, rewriting.other_word(kwargs["first_word"], rng).capitalize(), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"first_word": rng.choice(_FIRST_WORDS)}
 
@@ -93,6 +101,7 @@ class LastWord(TrainingConstraint):
     """The response's last word is `last_word` (punctuation after it is allowed)."""
 
     id = "words:last_word"
+    expert_phase = rewriting.ENDS
     params = (Param("last_word", str),)
     phrasings = (
         "End your response with the word '{last_word}'.",
@@ -108,6 +117,14 @@ class LastWord(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         tokens = words(response)
         return bool(tokens) and same_word(tokens[-1], kwargs["last_word"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.before_final_punctuation(rewriting.ensure_words(text, rng), kwargs["last_word"])
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.before_final_punctuation(
+            rewriting.ensure_words(text, rng), rewriting.other_word(kwargs["last_word"], rng)
+        )
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"last_word": rng.choice(_LAST_WORDS)}
@@ -402,6 +419,17 @@ class PhraseTimes(TrainingConstraint):
         if not kwargs["phrase"].split():
             return False
         return len(_phrase_pattern(kwargs["phrase"]).findall(response)) == kwargs["times"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        pattern = _phrase_pattern(kwargs["phrase"])
+        have = len(pattern.findall(text))
+        text = rewriting.remove_matches(text, pattern, keep=kwargs["times"])
+        for _ in range(kwargs["times"] - have):
+            text = rewriting.insert_words(text, " ".join(kwargs["phrase"].split()), rng)
+        return rewriting.ensure_words(text, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "times": kwargs["times"] + 1}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"phrase": rng.choice(_PHRASES), "times": rng.randint(2, 4)}

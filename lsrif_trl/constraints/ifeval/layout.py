@@ -7,12 +7,14 @@ import random
 import re
 from typing import Any
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import KwargError, Param
 from lsrif_trl.constraints.ifeval.common import (
     LESS_THAN,
     SAMPLE_WORDS,
     IFEvalConstraint,
     compare,
+    flipped,
     relation_param,
     sample_relation,
     user_pattern,
@@ -36,6 +38,7 @@ class NumberSentences(IFEvalConstraint):
     """Punkt sentences number `less than` / `at least` `num_sentences`."""
 
     id = "length_constraints:number_sentences"
+    expert_phase = rewriting.SENTENCES
     params = (Param("num_sentences", int, minimum=0), relation_param())
     relation_fields = ("relation",)
     phrasings = (
@@ -50,6 +53,18 @@ class NumberSentences(IFEvalConstraint):
             return relation == LESS_THAN
         count = sentence_count(response)
         return count is not None and compare(count, relation, threshold)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        threshold = kwargs["num_sentences"]
+        if kwargs["relation"] == LESS_THAN:
+            target = max(1, threshold - 1 - rng.randint(0, 1))
+        else:
+            target = threshold + rng.randint(0, 2)
+        return rewriting.sentences_to(text, target, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "relation": flipped(kwargs["relation"])}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {
@@ -83,6 +98,7 @@ class NumberParagraphs(IFEvalConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by `***` (blank ones only at the ends)."""
 
     id = "length_constraints:number_paragraphs"
+    expert_phase = rewriting.PARAGRAPHS
     params = (Param("num_paragraphs", int, minimum=1),)
     phrasings = (
         "There should be {num_paragraphs} paragraphs. Paragraphs are separated with the markdown divider: ***",
@@ -99,6 +115,12 @@ class NumberParagraphs(IFEvalConstraint):
                     return False
                 count -= 1
         return count == kwargs["num_paragraphs"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.paragraphs_of(text, kwargs["num_paragraphs"], "\n\n***\n\n", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_paragraphs": kwargs["num_paragraphs"] + 1}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_paragraphs": rng.randint(2, 5)}
@@ -185,6 +207,7 @@ class Postscript(IFEvalConstraint):
     """A postscript starting with the marker (`P.S.` and `P.P.S` tolerate a space after each dot)."""
 
     id = "detectable_content:postscript"
+    expert_phase = rewriting.ENDS
     params = (Param("postscript_marker", str),)
     phrasings = (
         "At the end of your response, please explicitly add a postscript starting with {postscript_marker}",
@@ -202,6 +225,15 @@ class Postscript(IFEvalConstraint):
             pattern = user_pattern(marker.lower() + r".*$", re.MULTILINE)
         return pattern.search(response.lower()) is not None
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        marker = kwargs["postscript_marker"].strip()
+        return f"{text.rstrip()}\n\n{marker} {rewriting.lower_first(rewriting.filler_sentence(rng))}".strip()
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        for pattern in (_PPS, _PS, re.compile(re.escape(kwargs["postscript_marker"].strip().lower()))):
+            text = pattern.sub("note", text.lower()) if pattern.search(text.lower()) else text
+        return rewriting.ensure_words(text, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"postscript_marker": rng.choice(("P.S.", "P.P.S"))}
 
@@ -211,6 +243,7 @@ class NumberBulletLists(IFEvalConstraint):
     """Exactly `num_bullets` markdown bullet lines (`* ...` or `- ...`)."""
 
     id = "detectable_format:number_bullet_lists"
+    expert_phase = rewriting.LISTS
     params = (Param("num_bullets", int, minimum=0),)
     phrasings = (
         "Your answer must contain exactly {num_bullets} bullet points. Use markdown bullet points such as:\n"
@@ -221,6 +254,12 @@ class NumberBulletLists(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_bullet_items(response) == kwargs["num_bullets"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.as_list(text, kwargs["num_bullets"], lambda _: "* ", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_bullets": kwargs["num_bullets"] + 1}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_bullets": rng.randint(2, 6)}
@@ -297,6 +336,7 @@ class JsonFormat(IFEvalConstraint):
     """The response (optionally inside a ``` / ```json fence) parses as JSON."""
 
     id = "detectable_format:json_format"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Entire output should be wrapped in JSON format. You can use markdown ticks such as ```.",
         "Format your entire answer as valid JSON (a markdown code fence around it is fine).",
@@ -314,6 +354,13 @@ class JsonFormat(IFEvalConstraint):
             return False
         return True
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        document = json.dumps({"answer": rewriting.ensure_words(text, rng).strip()}, ensure_ascii=False, indent=2)
+        return f"```json\n{document}\n```" if rng.random() < 0.5 else document
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"Answer: {self.satisfy(text, kwargs, rng)}"
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -323,6 +370,7 @@ class Title(IFEvalConstraint):
     """A non-blank title in double angular brackets, such as <<poem of joy>>, on one line."""
 
     id = "detectable_format:title"
+    expert_phase = rewriting.ENDS
     phrasings = (
         "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>.",
         "Give your answer a title inside double angular brackets, like <<my title>>.",
@@ -331,6 +379,13 @@ class Title(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return has_title(response)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        words = rng.sample(rewriting.TITLE_WORDS, 2)
+        return f"<<{words[0].capitalize()} and {words[1]}>>\n\n{rewriting.ensure_words(text, rng).lstrip()}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("<<", "").replace(">>", ""), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}

@@ -7,19 +7,24 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import KwargError, Param
 from lsrif_trl.constraints.ifeval.common import (
     AT_LEAST,
     LANGUAGE_NAMES,
+    LESS_THAN,
     SAMPLE_WORDS,
     IFEvalConstraint,
     compare,
+    flipped,
     relation_param,
     sample_relation,
     user_pattern,
 )
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import detected_language, has_capital_words
+
+MAX_LANGUAGE_RETRIES = 8  # filler sentences a case expert adds before giving up on langdetect
 
 
 @register
@@ -36,6 +41,15 @@ class KeywordsExistence(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return all(user_pattern(keyword, re.IGNORECASE).search(response) for keyword in kwargs["keywords"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        for keyword in kwargs["keywords"]:
+            if not user_pattern(keyword, re.IGNORECASE).search(text):
+                text = rewriting.insert_words(text, keyword, rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.remove_matches(text, user_pattern(rng.choice(kwargs["keywords"]), re.IGNORECASE))
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"keywords": rng.sample(SAMPLE_WORDS, rng.randint(1, 3))}
@@ -59,6 +73,19 @@ class KeywordsFrequency(IFEvalConstraint):
         occurrences = sum(1 for _ in keyword.finditer(response))
         return compare(occurrences, kwargs["relation"], kwargs["frequency"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        keyword = user_pattern(kwargs["keyword"].strip(), re.IGNORECASE)
+        have, frequency = sum(1 for _ in keyword.finditer(text)), kwargs["frequency"]
+        if kwargs["relation"] == LESS_THAN:
+            kept = rewriting.remove_matches(text, keyword, keep=frequency - 1) if have >= frequency else text
+            return rewriting.ensure_words(kept, rng)
+        for _ in range(frequency - have + rng.randint(0, 1)):
+            text = rewriting.insert_words(text, kwargs["keyword"].strip(), rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "relation": flipped(kwargs["relation"])}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"keyword": rng.choice(SAMPLE_WORDS), "frequency": rng.randint(2, 4), "relation": sample_relation(rng)}
 
@@ -76,9 +103,21 @@ class KeywordsForbiddenWords(IFEvalConstraint):
     )
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
-        return not any(
-            user_pattern(r"\b" + word + r"\b", re.IGNORECASE).search(response) for word in kwargs["forbidden_words"]
-        )
+        return not any(self._pattern(word).search(response) for word in kwargs["forbidden_words"])
+
+    @staticmethod
+    def _pattern(word: str) -> re.Pattern[str]:
+        return user_pattern(r"\b" + word + r"\b", re.IGNORECASE)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        patterns = [self._pattern(word) for word in kwargs["forbidden_words"]]
+        allowed = [noun for noun in rewriting.NOUNS if not any(p.search(noun) for p in patterns)]
+        for pattern in patterns:
+            text = pattern.sub(lambda _: rng.choice(allowed), text)
+        return rewriting.ensure_words(text, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, rng.choice(kwargs["forbidden_words"]), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"forbidden_words": rng.sample(SAMPLE_WORDS, rng.randint(1, 3))}
@@ -169,12 +208,26 @@ class _EnglishCase(IFEvalConstraint):
     """The whole response is in one case and langdetect says English (or cannot tell)."""
 
     in_case: ClassVar[Callable[[str], bool]]
+    to_case: ClassVar[Callable[[str], str]]
+    wrong_case_word: ClassVar[str]
+    expert_phase = rewriting.CASE
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         if not self.in_case(response):
             return False
         language = detected_language(response)
         return language is None or language == "en"
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        cased = self.to_case(text)
+        for _ in range(MAX_LANGUAGE_RETRIES):  # more English filler, until langdetect reads English
+            if self.check(cased, kwargs):
+                break
+            cased = self.to_case(f"{cased} {rewriting.filler_sentence(rng)}")
+        return cased
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, self.wrong_case_word, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -190,6 +243,8 @@ class EnglishCapital(_EnglishCase):
     )
 
     in_case = staticmethod(str.isupper)
+    to_case = staticmethod(str.upper)
+    wrong_case_word = "quiet"
 
 
 @register
@@ -202,11 +257,14 @@ class EnglishLowercase(_EnglishCase):
     )
 
     in_case = staticmethod(str.islower)
+    to_case = staticmethod(str.lower)
+    wrong_case_word = "LOUD"
 
 
 @register
 class NoComma(IFEvalConstraint):
     id = "punctuation:no_comma"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "In your entire response, refrain from the use of any commas.",
         "Do not use any commas in your answer.",
@@ -215,6 +273,12 @@ class NoComma(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return "," not in response
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace(", ", " ").replace(",", " "), rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, ", too,", rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -234,6 +298,7 @@ class EndChecker(IFEvalConstraint):
     """The response, stripped of whitespace and double quotes, ends with the phrase (case-insensitive)."""
 
     id = "startend:end_checker"
+    expert_phase = rewriting.ENDS
     params = (Param("end_phrase", str),)
     phrasings = (
         'Finish your response with this exact phrase: "{end_phrase}". No other words should follow it.',
@@ -244,6 +309,12 @@ class EndChecker(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return response.strip().strip('"').lower().endswith(kwargs["end_phrase"].strip().lower())
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{text.rstrip()} {kwargs['end_phrase'].strip()}".strip()
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{text.rstrip()} {rewriting.filler_sentence(rng)}".strip()
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"end_phrase": rng.choice(_END_PHRASES)}
 
@@ -251,6 +322,7 @@ class EndChecker(IFEvalConstraint):
 @register
 class Quotation(IFEvalConstraint):
     id = "startend:quotation"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap your entire response with double quotation marks.",
         'Put your whole answer inside double quotes (").',
@@ -260,6 +332,15 @@ class Quotation(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         stripped = response.strip()
         return len(stripped) > 1 and stripped[0] == '"' and stripped[-1] == '"'
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        body = rewriting.ensure_words(text, rng).strip()
+        opening = "" if body.startswith('"') else '"\n' if rewriting.starts_with_marker(body) else '"'
+        closing = "" if body.endswith('"') and len(body) > 1 else '"'
+        return f"{opening}{body}{closing}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.strip().strip('"'), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
