@@ -64,10 +64,11 @@ TOY_MODEL_SHAPE = {
     "intermediate_size": 384,
     "num_hidden_layers": 4,
 }
-# preset -> (model shape, seed-task resource files whose text joins the tokenizer corpus)
+# preset -> (model shape, resource files whose text joins the tokenizer corpus: the tasks and passages of a
+# .jsonl of seed tasks, the lines of a .txt)
 PRESETS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "tiny": (MODEL_SHAPE, ()),
-    "toy": (TOY_MODEL_SHAPE, ("toy_seed_tasks.jsonl",)),
+    "toy": (TOY_MODEL_SHAPE, ("toy_seed_tasks.jsonl", "toy_corpus.txt")),
 }
 
 CHAT_TEMPLATE = (
@@ -113,21 +114,23 @@ def default_tiny_dir() -> Path:
 
 def tiny_corpus(preset: str = "tiny") -> list[str]:
     """The tokenizer's training texts, in a fixed order: chat samples, the seed tasks' tasks and passages,
-    and the lines of `resources/tiny_corpus.txt`, then the preset's own seed tasks (data files that change
-    only on purpose)."""
+    the lines of `resources/tiny_corpus.txt`, then the preset's own files (data files that change only on
+    purpose; `toy_corpus.txt` holds toy-world instructions and expert answers, generated once)."""
     resources = importlib.resources.files("lsrif_trl") / "resources"
     texts = list(_CHAT_SAMPLES)
 
-    def add_tasks(name: str) -> None:
-        for line in (resources / name).read_text(encoding="utf-8").splitlines():
+    def add(name: str) -> None:
+        lines = (resources / name).read_text(encoding="utf-8").splitlines()
+        if not name.endswith(".jsonl"):
+            texts.extend(lines)
+            return
+        for line in lines:
             if line.strip():
                 row = json.loads(line)
                 texts.extend(row[key] for key in ("task", "passage") if row.get(key))
 
-    add_tasks("seed_tasks.jsonl")
-    texts.extend((resources / "tiny_corpus.txt").read_text(encoding="utf-8").splitlines())
-    for name in preset_parts(preset)[1]:
-        add_tasks(name)
+    for name in ("seed_tasks.jsonl", "tiny_corpus.txt", *preset_parts(preset)[1]):
+        add(name)
     return [t for t in texts if t.strip()]
 
 

@@ -74,6 +74,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--wrong-branch", type=float, default=0.0, help="probability of following a conditional's inactive branch"
     )
     expert.add_argument("--seed", type=int, default=0)
+    expert.add_argument(
+        "--base-sentences", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"),
+        help="filler sentences the experts rewrite, per answer (default 2 4)",
+    )  # fmt: skip
     expert.add_argument("--format", choices=FORMATS, default="disk")
     expert.add_argument("--overwrite", action="store_true", help="replace a dataset already saved at --output")
     expert.set_defaults(func=run_expert)
@@ -239,14 +243,24 @@ def run_expert(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
-    answers, report = answer_rows(dataset, args.seed, config)
+    try:
+        answers, report = answer_rows(dataset, args.seed, config, tuple(args.base_sentences))
+    except ValueError as err:
+        print(f"error: --base-sentences: {err}", file=sys.stderr)
+        return EXIT_INVALID
     if "completion" in dataset.column_names:
         dataset = dataset.remove_columns("completion")
     dataset = dataset.add_column("completion", answers)
     staging = output.with_name(f".{output.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     save_dataset(dataset, staging, args.format)
-    settings = {"data": args.data, "split": args.split, "seed": args.seed, **dataclasses.asdict(config)}
+    settings = {
+        "data": args.data,
+        "split": args.split,
+        "seed": args.seed,
+        "base_sentences": list(args.base_sentences),
+        **dataclasses.asdict(config),
+    }
     (staging / "expert.json").write_text(
         json.dumps({"settings": settings, "report": dataclasses.asdict(report)}, indent=2) + "\n"
     )

@@ -4,7 +4,7 @@
 structure type of the full builder:
 - seed tasks: 144 one-line scenes (`resources/toy_seed_tasks.jsonl`) with an eight-word task; 20% held out;
 - constraints: 12 the policy can satisfy from the prompt's text alone (letter case, a keyword, first and last
-  word, a fixed closing phrase, quotes, a title, a postscript, 2-3 bullets, a sentence count, no commas), with
+  word, a fixed closing phrase, quotes, a title, a postscript, 2-3 bullets, one sentence or at least two, no commas), with
   kwargs drawn from a few words each, so prompts stay near 60-90 tokens and answers near 20-40;
 - conditionals key on what the passage shows on its face (a digit, a question mark), and their two branches
   always conflict (lowercase / capitals, include / avoid a word, two closing phrases, two first words): an
@@ -40,7 +40,7 @@ _TOY_KWARGS: dict[str, Callable[[random.Random], dict[str, Any]]] = {
     "detectable_content:postscript": lambda rng: {"postscript_marker": "P.S."},
     "detectable_format:number_bullet_lists": lambda rng: {"num_bullets": rng.randint(2, 3)},
     "length_constraints:number_sentences": lambda rng: {
-        "num_sentences": rng.randint(2, 3),
+        "num_sentences": 2,
         "relation": rng.choice(("less than", "at least")),
     },
     "punctuation:no_comma": lambda rng: {},

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lsrif_trl.data.http_retry import RetryPolicy
+from lsrif_trl.data.worlds import WORLDS
 from lsrif_trl.eval import lsr
 from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
 from lsrif_trl.eval.report import compare_runs
@@ -68,7 +69,21 @@ def add_lsr_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentP
         help="build the benchmark from these constraint families (a family or a prefix) instead of the official "
         "IFEval ones (`ifeval`), e.g. families held out of training",
     )
+    add_world_arguments(parser)
     return parser
+
+
+def add_world_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--world` and its held-out set's seed and size, instead of LSR-Eval v1."""
+    world = parser.add_argument_group("a builder world's held-out set instead of LSR-Eval v1")
+    world.add_argument("--world", choices=sorted(WORLDS), help="build the prompts in this world (`lsrif data build`)")
+    world.add_argument("--eval-seed", type=int, default=0, help="with --world: the build seed of the prompts")
+    world.add_argument("--num-prompts", type=int, default=200, help="with --world: how many prompts (default 200)")
+
+
+def lsr_benchmark(args: argparse.Namespace) -> LSRBenchmark:
+    """The benchmark the parsed `lsr` / `lsr-prompts` arguments ask for (ValueError for a bad combination)."""
+    return LSRBenchmark(args.families, args.world, args.eval_seed, args.num_prompts)
 
 
 def add_lsr_prompts_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -81,6 +96,7 @@ def add_lsr_prompts_parser(benchmarks: argparse._SubParsersAction) -> argparse.A
     )
     parser.add_argument("--output", type=Path, required=True, help="the JSONL file to write")
     parser.add_argument("--families", nargs="+", metavar="FAMILY", help="as for `lsrif eval lsr`")
+    add_world_arguments(parser)
     parser.set_defaults(func=run_lsr_prompts)
     return parser
 
@@ -215,13 +231,18 @@ def run_ifeval(args: argparse.Namespace) -> int:
 
 def run_lsr(args: argparse.Namespace) -> int:
     """Generate (with --model) and score LSR-Eval; print the metrics; 2 on bad input."""
-    return _run(LSRBenchmark(args.families), args)
+    try:
+        benchmark = lsr_benchmark(args)
+    except ValueError as err:
+        print(f"lsrif eval lsr: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run(benchmark, args)
 
 
 def run_lsr_prompts(args: argparse.Namespace) -> int:
     """Write the benchmark's prompts; 2 on bad input."""
     try:
-        path = lsr.write_benchmark(LSRBenchmark(args.families).load(), args.output)
+        path = lsr.write_benchmark(lsr_benchmark(args).load(), args.output)
     except (ValueError, OSError) as err:
         print(f"lsrif eval lsr-prompts: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
