@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= dev
+COMMA := ,
 # torch is pinned and installed before anything else: on a machine without CUDA this is the CPU build,
 # so no dependency can pull a multi-GB CUDA wheel. Outside this project's CI, a CPU-only Linux box may add
 # PIP_TORCH_ARGS="--index-url <PyTorch's CPU wheel index>".
@@ -12,18 +13,14 @@ TORCH_SPEC ?= torch==2.13.0
 PIP_TORCH_ARGS ?=
 MODEL ?= tiny
 PYTEST_ARGS ?= -n 2
-# Sentence checks need NLTK's punkt parameters. Offline machines of this project keep a copy beside the repo
-# (../shared/data/nltk_data); elsewhere NLTK downloads them on first use. An NLTK_DATA you set wins.
-SHARED_NLTK_DATA := $(wildcard $(abspath ../shared/data/nltk_data))
-ifneq ($(SHARED_NLTK_DATA),)
-export NLTK_DATA ?= $(SHARED_NLTK_DATA)
-endif
 
 .PHONY: install test style quality
 
-install: $(VENV)/.installed
+# One stamp per set of extras: `make install EXTRAS=dev,vllm` installs vLLM even after `make test` installed dev.
+INSTALL_STAMP = $(VENV)/.installed-$(subst $(COMMA),+,$(EXTRAS))
+install: $(INSTALL_STAMP)
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(INSTALL_STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	if ! command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install $(PIP_TORCH_ARGS) "$(TORCH_SPEC)"; fi
 	$(PY) -m pip install -e ".[$(EXTRAS)]"
@@ -48,43 +45,66 @@ SEED ?= 0
 DATA_DIR ?= data/built/lsr-train
 FAMILIES ?= train
 DATA_ARGS ?=
+# An existing DATA_DIR is never replaced silently: `make data OVERWRITE=1` replaces it.
+OVERWRITE ?=
 .PHONY: data
 data: install
 	$(VENV)/bin/lsrif data build --num-examples $(N) --seed $(SEED) --output $(DATA_DIR) \
-	  $(if $(FAMILIES),--families $(FAMILIES)) $(DATA_ARGS)
+	  $(if $(FAMILIES),--families $(FAMILIES)) $(if $(OVERWRITE),--overwrite) $(DATA_ARGS)
 
 # `make train [MODEL=tiny] [RECIPE=grpo_lsrm] [NUM_GPUS=8] [ACCELERATE=zero3] [VLLM=colocate|server|none] [ARGS="..."]`
 # MODEL=tiny (the default) trains the offline tiny model on CPU; any other MODEL runs recipes/$(MODEL)/$(RECIPE).yaml
-# with `accelerate launch` on NUM_GPUS GPUs. VLLM=server serves generation with `trl vllm-serve` on the last GPU and
-# trains on the others. `make -n train MODEL=...` prints the commands without running them.
+# with `accelerate launch` on NUM_GPUS GPUs. VLLM=server serves generation on the last GPU with `vllm serve`
+# (recipes/vllm_serve.sh, as TRL 1.16 asks; VLLM_TP GPUs with VLLM_TP > 1) and trains on the others, waiting up to
+# VLLM_TIMEOUT seconds for the server (a first 14B download takes longer than TRL's 240 s). Recipe values are read
+# with plain python3 (recipes/recipe_value.py), so `make -n train MODEL=...` prints the commands on a fresh clone.
 RECIPE ?= grpo_lsrm
+# Models trained on the CPU with plain python: the offline tiny model, and the toy-world model (`make train
+# MODEL=toy` warms it up with `make sft MODEL=toy` first). One intra-op thread for toy: on a small shared CPU,
+# OpenMP's spinning threads made its generation ten times slower (benchmarks/RESULTS.md, "Toy world").
+CPU_MODELS := tiny toy
+CPU_ENV = $(if $(filter toy,$(MODEL)),OMP_NUM_THREADS=1)
 NUM_GPUS ?= 8
 ACCELERATE ?= zero3
 VLLM ?= colocate
 VLLM_PORT ?= 8000
+VLLM_TP ?= 1
+VLLM_TIMEOUT ?= 1800
 ARGS ?=
+VLLM_MODES := colocate server none
+ACCELERATE_CONFIGS := $(basename $(notdir $(wildcard accelerate_configs/*.yaml)))
+ifneq ($(filter train sft demo,$(MAKECMDGOALS)),)
+ifeq ($(filter $(VLLM),$(VLLM_MODES)),)
+$(error VLLM=$(VLLM) is not one of: $(VLLM_MODES))
+endif
+ifeq ($(filter $(ACCELERATE),$(ACCELERATE_CONFIGS)),)
+$(error ACCELERATE=$(ACCELERATE) is not one of: $(ACCELERATE_CONFIGS) (accelerate_configs/*.yaml))
+endif
+endif
 TRAIN_CONFIG = recipes/$(MODEL)/$(RECIPE).yaml
-recipe_value = $(shell $(VENV)/bin/lsrif config get $(TRAIN_CONFIG) $(1) 2>/dev/null)
+recipe_value = $(shell python3 recipes/recipe_value.py $(TRAIN_CONFIG) $(1) 2>/dev/null)
 LAUNCH = $(VENV)/bin/accelerate launch --config_file accelerate_configs/$(ACCELERATE).yaml
-LAST_GPU = $(shell echo $$(( $(NUM_GPUS) - 1 )))
-TRAIN_GPUS = $(shell seq -s, 0 $$(( $(NUM_GPUS) - 2 )))
+SERVER_GPUS = $(shell seq -s, $$(( $(NUM_GPUS) - $(VLLM_TP) )) $$(( $(NUM_GPUS) - 1 )))
+TRAIN_GPUS = $(shell seq -s, 0 $$(( $(NUM_GPUS) - $(VLLM_TP) - 1 )))
+TRAIN_PROCESSES = $(shell echo $$(( $(NUM_GPUS) - $(VLLM_TP) )))
 TRAIN_DATA = $(call recipe_value,dataset_name)
-VLLM_LEN = $(call recipe_value,vllm_max_model_length)
 VLLM_FLAGS_colocate = --use_vllm true --vllm_mode colocate
 VLLM_FLAGS_none = --use_vllm false
 .PHONY: train sft demo
 
 train: install
 	@test -f $(TRAIN_CONFIG) || { echo "no recipe $(TRAIN_CONFIG); \`lsrif config list\` shows them"; exit 2; }
-ifeq ($(MODEL),tiny)
-	$(PY) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(ARGS)
+ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
+	$(if $(filter toy,$(MODEL)),test -e outputs/toy/sft || $(MAKE) sft MODEL=toy)
+	$(CPU_ENV) $(PY) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(ARGS)
 else
 	$(if $(filter data/built/%,$(TRAIN_DATA)),test -e $(TRAIN_DATA) || $(MAKE) data DATA_DIR=$(TRAIN_DATA))
 ifeq ($(VLLM),server)
-	@test $(NUM_GPUS) -ge 2 || { echo "VLLM=server needs NUM_GPUS >= 2: one GPU serves vLLM, the rest train"; exit 2; }
-	CUDA_VISIBLE_DEVICES=$(LAST_GPU) $(VENV)/bin/trl vllm-serve --model $(call recipe_value,model_name_or_path) --port $(VLLM_PORT) $(if $(filter-out null,$(VLLM_LEN)),--max_model_len $(VLLM_LEN)) & \
+	@test $(TRAIN_PROCESSES) -ge 1 || { echo "VLLM=server needs NUM_GPUS > VLLM_TP: vLLM takes VLLM_TP GPUs, the rest train"; exit 2; }
+	@echo "vLLM serves $(call recipe_value,model_name_or_path) on GPU $(SERVER_GPUS), port $(VLLM_PORT)"
+	CUDA_VISIBLE_DEVICES=$(SERVER_GPUS) VLLM_TP=$(VLLM_TP) VLLM_BIN=$(VENV)/bin/vllm recipes/vllm_serve.sh $(TRAIN_CONFIG) --port $(VLLM_PORT) & \
 	  VLLM_PID=$$!; trap 'kill $$VLLM_PID' EXIT; \
-	  CUDA_VISIBLE_DEVICES=$(TRAIN_GPUS) $(LAUNCH) --num_processes $(LAST_GPU) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) --use_vllm true --vllm_mode server --vllm_server_port $(VLLM_PORT) $(ARGS)
+	  CUDA_VISIBLE_DEVICES=$(TRAIN_GPUS) $(LAUNCH) --num_processes $(TRAIN_PROCESSES) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) --use_vllm true --vllm_mode server --vllm_server_port $(VLLM_PORT) --vllm_server_timeout $(VLLM_TIMEOUT) $(ARGS)
 else
 	$(LAUNCH) --num_processes $(NUM_GPUS) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(VLLM_FLAGS_$(VLLM)) $(ARGS)
 endif
@@ -93,10 +113,15 @@ endif
 # `make sft [MODEL=tiny] [NUM_GPUS=8] [ACCELERATE=zero3] [ARGS="..."]`: supervised warm-up with recipes/$(MODEL)/sft.yaml.
 # Only recipes/tiny/sft.yaml ships; a GPU model needs its own recipes/$(MODEL)/sft.yaml first.
 SFT_CONFIG = recipes/$(MODEL)/sft.yaml
+# The toy world's demonstrations: its training rows answered by the noisy expert (recipes/toy/sft.yaml says why).
+TOY_SFT_DATA = $(VENV)/bin/lsrif data build --world toy --num-examples 2000 --seed 0 --output outputs/data/toy-train && \
+  $(VENV)/bin/lsrif data expert --data outputs/data/toy-train --output outputs/data/toy-sft --noise 0.3 \
+  --wrong-branch 0.3 --base-sentences 1 2 --seed 0
 sft: install
 	@test -f $(SFT_CONFIG) || { echo "no recipe $(SFT_CONFIG); copy recipes/tiny/sft.yaml there and size it"; exit 2; }
-ifeq ($(MODEL),tiny)
-	$(PY) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
+ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
+	$(if $(filter toy,$(MODEL)),test -e outputs/data/toy-sft || { test -e outputs/data/toy-train || $(TOY_SFT_DATA); })
+	$(CPU_ENV) $(PY) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
 else
 	$(LAUNCH) --num_processes $(NUM_GPUS) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
 endif

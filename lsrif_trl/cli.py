@@ -9,12 +9,13 @@ import sys
 # Modules that define `add_parser(subparsers)`; each sets `func` on its parser.
 COMMAND_MODULES = [
     "lsrif_trl.tiny",
-    "lsrif_trl.training.config",
+    "lsrif_trl.training.cli",
     "lsrif_trl.rewards.cli",
     "lsrif_trl.data.cli",
     "lsrif_trl.constraints.cli",
     "lsrif_trl.eval.cli",
     "lsrif_trl.judges.cli",
+    "lsrif_trl.analysis.cli",
 ]
 
 

@@ -36,6 +36,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _INTERIOR_END = re.compile(r"(?<=\w\w)[.!?](?=\s)")
 _SAME_LINE_END = re.compile(r"(?<=\w\w)[.!?] (?=[A-Z])")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n(?:[ \t]*\*\*\*[ \t]*\n[ \t]*\n)?")
+_POSTSCRIPT_END = re.compile(r"((?:p\.\s?)+s\.)\s+(?=\w)", re.IGNORECASE)
 _LINE_MARKER = re.compile(r"^[ \t]*(?:[*-][ \t]*|\d+[.)][ \t]+|\*\*\*[ \t]*$)", re.MULTILINE)
 
 
@@ -51,6 +52,11 @@ def filler_sentence(rng: random.Random, avoid: str = "") -> str:
         rng.choice(PRONOUNS), rng.choice(VERBS), "them with", rng.choice(MANNERS),
     )  # fmt: skip
     return " ".join(parts) + "."
+
+
+def short_sentence(rng: random.Random) -> str:
+    """A five-word filler sentence (`They like the good plans.`): what padding adds, so word budgets hold."""
+    return f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} the {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}."
 
 
 def lower_first(sentence: str) -> str:
@@ -77,14 +83,17 @@ def insert_words(text: str, phrase: str, rng: random.Random) -> str:
     """`phrase` inside the text: before an interior sentence end, or after the first word; never first or last.
 
     The insertion point is drawn with `rng` among the interior sentence ends (they keep every other word in
-    place and add no sentence); a text with none gets the phrase after its first word."""
+    place and add no sentence), past the first sentence when there are two or more (a copy of the first
+    sentence then adds no count); a text with none gets the phrase after its first word of two letters or more
+    (so never inside a marker such as `P.S.`)."""
     text = ensure_words(text, rng)
     ends = list(_INTERIOR_END.finditer(text))
+    ends = ends[1:] if len(ends) > 1 else ends
     if ends:
         at = rng.choice(ends).start()
         return f"{text[:at]} {phrase}{text[at:]}"
-    first = _WORD.search(text)
-    assert first is not None
+    found = list(_WORD.finditer(text))
+    first = next((m for m in found if len(m.group(0)) > 1 and text[m.end() : m.end() + 1] != "."), found[0])
     return f"{text[: first.end()]} {phrase}{text[first.end() :]}"
 
 
@@ -105,7 +114,7 @@ def add_sentences(text: str, count: int, rng: random.Random) -> str:
     """The text with `count` filler sentences after its first sentence (appended when it has no interior end)."""
     if count <= 0:
         return text
-    extra = filler_text(rng, count)
+    extra = " ".join(short_sentence(rng) for _ in range(count))
     end = _INTERIOR_END.search(text)
     if end is None:
         stripped = text.rstrip()
@@ -116,10 +125,20 @@ def add_sentences(text: str, count: int, rng: random.Random) -> str:
     return f"{text[:at]} {extra}{text[at:]}"
 
 
+def drop_filler_sentence(text: str) -> str:
+    """The text without one interior sentence made only of filler words (it holds nothing another constraint
+    asked for), or unchanged."""
+    for match in _INTERIOR_SENTENCE.finditer(text):
+        if all(w.lower() in FILLER_WORDS for w in _WORD.findall(match.group(0))):
+            return text[: match.start()] + text[match.end() :]
+    return text
+
+
 def merge_sentences(text: str, count: int) -> str:
     """The text with up to `count` interior sentence ends removed, so two sentences read as one.
 
-    On one line, `plans. They` becomes `plans and they`; at a line break the mark is dropped, keeping the layout."""
+    On one line, `plans. They` becomes `plans and they`; at a line break the mark is dropped, keeping the layout;
+    after a postscript marker the space goes (`P.S.we`), the one end punkt makes there."""
     for _ in range(count):
         same_line = _SAME_LINE_END.search(text)
         if same_line:
@@ -127,9 +146,13 @@ def merge_sentences(text: str, count: int) -> str:
             text = f"{text[:at]} and {text[at + 2].lower()}{text[at + 3 :]}"
             continue
         end = _INTERIOR_END.search(text)
-        if end is None:
+        if end is not None:
+            text = text[: end.start()] + text[end.end() :]
+            continue
+        marker = _POSTSCRIPT_END.search(text)  # punkt ends a sentence at `P.S. `, but not at `P.S.` + word
+        if marker is None:
             break
-        text = text[: end.start()] + text[end.end() :]
+        text = text[: marker.end(1)] + text[marker.end() :]
     return text
 
 
@@ -141,8 +164,8 @@ def prose_sentences(text: str, rng: random.Random) -> list[str]:
 
 
 def padded(sentences: list[str], count: int, rng: random.Random) -> list[str]:
-    """At least `count` sentences: the given ones, then filler."""
-    return sentences + [filler_sentence(rng) for _ in range(count - len(sentences))]
+    """At least `count` sentences: the given ones, then short filler."""
+    return sentences + [short_sentence(rng) for _ in range(count - len(sentences))]
 
 
 def group(items: list[str], parts: int) -> list[list[str]]:
@@ -186,7 +209,8 @@ def sentences_to(text: str, target: int, rng: random.Random) -> str:
         if count < target:
             text = add_sentences(text, target - count, rng)
         else:
-            merged = merge_sentences(text, count - target)
+            merged = drop_filler_sentence(text)
+            merged = merged if merged != text else merge_sentences(text, count - target)
             if merged == text:
                 break
             text = merged
@@ -221,3 +245,226 @@ def with_first_word(text: str, word: str, rng: random.Random) -> str:
     old = first.group(0)
     kept = old if old == "I" or old.isupper() and len(old) > 1 else old[0].lower() + old[1:]
     return f"{text[: first.start()]}{word} {kept}{text[first.end() :]}"
+
+
+_CLAUSE = re.compile(r" and (?:" + "|".join(PRONOUNS) + r") \w+ them with \w+(?=[.!?])", re.IGNORECASE)
+_SPLIT_PARAGRAPHS = re.compile(
+    r"(\n[ \t]*(?:\n[ \t]*)?\*\*\*[ \t]*\n(?:[ \t]*\n)?|\n[ \t]*\n(?:[ \t]*\n)*)"
+)  # `***` dividers (with or without blank lines around them) or runs of blank lines
+
+
+def clause(rng: random.Random) -> str:
+    """A filler clause of six words that lengthens a sentence without adding one (`and they keep the calm maps`)."""
+    return f"and {rng.choice(PRONOUNS)} {rng.choice(VERBS)} the {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+
+
+def trim_clause(text: str) -> str:
+    """The text without its first filler clause (`and they share them with care`), or unchanged."""
+    return _CLAUSE.sub("", text, count=1)
+
+
+def map_paragraphs(text: str, edit: Callable[[str], str]) -> str:
+    """The text with `edit` applied to each non-blank paragraph (blank-line or `***` separated), separators kept."""
+    parts = _SPLIT_PARAGRAPHS.split(text)
+    return "".join(part if i % 2 or not part.strip() else edit(part) for i, part in enumerate(parts))
+
+
+def map_sentences(text: str, edit: Callable[[int, str], str]) -> str:
+    """The text with `edit(index, sentence)` applied to each punkt sentence in place (whitespace between kept)."""
+    from lsrif_trl.constraints.text import sentences
+
+    out, cursor = [], 0
+    for index, sentence in enumerate(sentences(text) or ()):
+        at = text.find(sentence, cursor)
+        if at < 0:  # punkt hands back pieces of the text; this guards against a surprise
+            continue
+        out += [text[cursor:at], edit(index, sentence)]
+        cursor = at + len(sentence)
+    return "".join(out) + text[cursor:]
+
+
+def replace_words(
+    text: str,
+    pattern: re.Pattern[str],
+    replacement: Callable[[str], str],
+    keep: int = 0,
+    limit: int | None = None,
+) -> str:
+    """The text with the matches of `pattern` after the first `keep` (at most `limit` of them) replaced by
+    `replacement(match)`."""
+    seen = 0
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal seen
+        seen += 1
+        replace = seen > keep and (limit is None or seen <= keep + limit)
+        return replacement(match.group(0)) if replace else match.group(0)
+
+    return pattern.sub(swap, text)
+
+
+def whole_word(word: str) -> re.Pattern[str]:
+    """`word` as a whole word in any case (as the training constraints count words)."""
+    return re.compile(r"(?<![^\W_])" + re.escape(word) + r"(?![^\W_]|['’][^\W_])", re.IGNORECASE)
+
+
+# Distinct everyday words `new_word` adds to raise the share of distinct words (none holds a sampled keyword).
+VARIETY = (
+    "apple", "banana", "cherry", "olive", "pepper", "tomato", "carrot", "onion", "lemon", "melon", "grape", "peach",
+    "tiger", "zebra", "horse", "eagle", "otter", "rabbit", "beaver", "turtle", "lizard", "parrot", "salmon", "spider",
+    "violet", "indigo", "amber", "scarlet", "golden", "ivory", "azure", "crimson", "maroon", "teal", "lilac",
+    "chair", "table", "spoon", "plate", "glass", "towel", "pillow", "carpet", "basket", "bottle", "button", "drawer",
+    "cloud", "storm", "thunder", "rain", "snow", "fog", "dawn", "dusk", "noon", "midnight", "moon", "comet",
+    "violin", "guitar", "drum", "flute", "piano", "trumpet", "cello", "harp", "banjo", "tuba", "organ", "bell",
+)  # fmt: skip
+_SPACE_BETWEEN = re.compile(r"(?<=[^\W_]) (?=[^\W_])")
+_INTERIOR_SENTENCE = re.compile(r"(?<=[.!?] )[A-Z][^.!?\n]*[.!?] ")
+MAX_EDITS = 2000  # grow/shrink steps before an expert gives up (its verifier then says it failed)
+
+
+def new_word(text: str) -> str:
+    """A word from `VARIETY` the text does not hold yet (compounds of two once every one is used)."""
+    present = {w.casefold() for w in _WORD.findall(text)}
+    for word in VARIETY:
+        if word not in present:
+            return word
+    for first in VARIETY:
+        for second in VARIETY:
+            if first + second not in present:
+                return first + second
+    return "unique"
+
+
+def grow_until(text: str, done: Callable[[str], bool], rng: random.Random) -> str:
+    """The text lengthened by filler clauses inside its sentences (no sentence added) until `done(text)`."""
+    for _ in range(MAX_EDITS):
+        if done(text):
+            break
+        text = insert_words(text, clause(rng), rng)
+    return text
+
+
+def shrink_until(text: str, done: Callable[[str], bool], rng: random.Random) -> str:
+    """The text shortened until `done(text)`: filler clauses first, then interior sentences, then its tail."""
+    for _ in range(MAX_EDITS):
+        if done(text):
+            return text
+        shorter = trim_clause(text)
+        if shorter == text:
+            shorter = _INTERIOR_SENTENCE.sub("", text, count=1)
+        if shorter == text:
+            break
+        text = shorter
+    words = _WORD.findall(text)
+    while len(words) > 1 and not done(" ".join(words) + "."):
+        words = words[: max(1, len(words) * 3 // 4)]
+    return " ".join(words).capitalize() + "."
+
+
+def words_at_least(text: str, count: int, rng: random.Random) -> str:
+    """The text with at least `count` `\\w+` words (IFEval's count), grown by filler clauses."""
+    from lsrif_trl.constraints.text import word_count
+
+    return grow_until(ensure_words(text, rng), lambda t: word_count(t) >= count, rng)
+
+
+def words_at_most(text: str, count: int, rng: random.Random) -> str:
+    """The text with at most `count` `\\w+` words, shortened as `shrink_until` does."""
+    from lsrif_trl.constraints.text import word_count
+
+    return shrink_until(ensure_words(text, rng), lambda t: word_count(t) <= count, rng)
+
+
+def split_sentence(sentence: str, limit: int) -> str:
+    """The sentence cut (at spaces between words) into sentences of at most `limit` words each."""
+    spaces = list(_SPACE_BETWEEN.finditer(sentence))
+    if len(_WORD.findall(sentence)) <= limit or not spaces:
+        return sentence
+    pieces = -(-len(spaces) // limit) + 1
+    size = -(-(len(spaces) + 1) // pieces)
+    cuts = [spaces[i * size - 1].start() for i in range(1, pieces) if i * size - 1 < len(spaces)]
+    out, start = [], 0
+    for cut in cuts:
+        out.append(sentence[start:cut] + ".")
+        start = cut + 1
+        out.append(" ")
+        sentence = sentence[:start] + sentence[start].upper() + sentence[start + 1 :]
+    out.append(sentence[start:])
+    return "".join(out)
+
+
+def ensure_sentence_ends(text: str, count: int, rng: random.Random) -> str:
+    """The text with at least `count` sentence ends (`.` or `!` after a word), short filler sentences added."""
+    have = len(re.findall(r"(?<=[^\W_])[.!](?=\s|$)", text))
+    return add_sentences(text, count - have, rng) if have < count else text
+
+
+def word_with(letter: str) -> str:
+    """A word holding `letter` (the letter itself when no known word has it)."""
+    folded = letter.lower()
+    return next((w for w in (*sorted(FILLER_WORDS), *VARIETY, *_LETTER_WORDS) if folded in w), letter)
+
+
+_LETTER_WORDS = ("jazz", "box", "quiz", "fox", "jump", "zip", "vex", "wax", "yak", "quay")
+
+
+def without_letter(text: str, letter: str, most: int, rng: random.Random) -> str:
+    """The text with at most `most` occurrences of `letter` (any case): words holding it, from the last one
+    back, replaced by filler words that do not."""
+    folded = letter.lower()
+    spare = [w for w in (*sorted(FILLER_WORDS), *VARIETY) if folded not in w] or ["ok"]
+    found = list(_WORD.finditer(text))
+    for match in reversed(found):
+        if text.lower().count(folded) <= most:
+            break
+        if folded in match.group(0).lower():
+            word = rng.choice(spare)
+            word = word.capitalize() if match.group(0)[0].isupper() else word
+            text = text[: match.start()] + word + text[match.end() :]
+    if text.lower().count(folded) > most:  # the letter sits outside words (a mark, a symbol): drop it there too
+        text = text.replace(folded, "").replace(folded.upper(), "")
+    return text if has_words(text) else filler_sentence(rng, avoid=folded)
+
+
+def capitals_at_least(text: str, count: int, rng: random.Random) -> str:
+    """The text with at least `count` all-capital words (IFEval's treebank count), words upper-cased in order."""
+    from lsrif_trl.constraints.text import capital_word_count
+
+    for _ in range(MAX_EDITS):
+        have = capital_word_count(text) or 0
+        if have >= count:
+            break
+        lower = [m for m in _WORD.finditer(text) if not m.group(0).isupper()]
+        if not lower:
+            text = insert_words(text, "OK", rng)
+            continue
+        for match in lower[: count - have]:
+            text = text[: match.start()] + match.group(0).upper() + text[match.end() :]
+    return text
+
+
+def capitals_below(text: str, count: int) -> str:
+    """The text with fewer than `count` all-capital words: capital words made title case, then single capitals
+    lower case."""
+    from lsrif_trl.constraints.text import capital_word_count
+
+    text = re.sub(
+        r"(?<![^\W_])[^\W\d_]{2,}(?![^\W_])",
+        lambda m: m.group(0).capitalize() if m.group(0).isupper() else m.group(0),
+        text,
+    )
+    have = capital_word_count(text)
+    if have is not None and have >= count:
+        text = re.sub(r"(?<![^\W_])[^\W\d_](?![^\W_])", lambda m: m.group(0).lower(), text)
+    return text
+
+
+def head_paragraphs(text: str, headers: list[str], rng: random.Random) -> str:
+    """The text with header i on its own line above paragraph i; headers beyond the paragraphs get a short
+    sentence each at the end (one section per header, no paragraph added)."""
+    parts = _SPLIT_PARAGRAPHS.split(text)
+    slots = [i for i, part in enumerate(parts) if i % 2 == 0 and part.strip()]
+    for header, slot in zip(headers, slots, strict=False):
+        parts[slot] = f"{header}\n{parts[slot].lstrip()}"
+    extra = "".join(f"\n{header}\n{short_sentence(rng)}" for header in headers[len(slots) :])
+    return "".join(parts).rstrip() + extra

@@ -6,6 +6,7 @@ pure function of its arguments (same seed, same bytes) and examples can be made 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import random
 from collections.abc import Iterator, Mapping
@@ -43,6 +44,7 @@ FEATURES = Features(
         "n_constraints": Value("int32"),
         "source": Value("string"),
         "families": List(Value("string")),
+        "spans": Value("string"),
     }
 )
 # Below this many examples, starting worker processes costs more than it saves.
@@ -184,7 +186,14 @@ def make_row(row_id: str, tree: Node, rendered: RenderedPrompt, seed_id: str) ->
         "n_constraints": len(tree_leaves),
         "source": f"lsrif-builder:{seed_id}",
         "families": sorted({constraint_family(leaf.id) for leaf in tree_leaves}),
+        "spans": _spans_json(rendered),
     }
+
+
+def _spans_json(rendered: RenderedPrompt) -> str | None:
+    """The `spans` column: {category: [[start, end], ...]} over the user message, or None if unknown."""
+    spans = rendered.spans()
+    return None if spans is None else json.dumps(spans, separators=(",", ":"))
 
 
 # Worker processes get the factory once (through the pool initializer), not once per task.

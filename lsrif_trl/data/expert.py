@@ -22,7 +22,8 @@ from typing import Any
 from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.registry import get_constraint
 from lsrif_trl.constraints.scoring import follows_strict
-from lsrif_trl.structure import ConditionalNode, ConstraintNode, Node, active_leaves, children_of, parse_row
+from lsrif_trl.structure import ConditionalNode, ConstraintNode, Node, active_leaves, children_of
+from lsrif_trl.trees import row_tree
 
 DEFAULT_MAX_ROUNDS = 4
 
@@ -173,7 +174,7 @@ def answer_rows(
         raise ValueError(f"base_sentences={base_sentences}: need 1 <= min <= max")
     report, answers = ExpertReport(), []
     for index, row in enumerate(rows):
-        tree = parse_row(row, index)
+        tree = row_tree(row).tree
         rng = row_rng(seed, str(row.get("id", index)))
         answer = expert_answer(tree, base_text(rng, low, high), rng, config)
         report.add(answer, tree)

@@ -255,6 +255,7 @@ def rewrite_examples(
             else:
                 report.accepted += 1
                 row["prompt"] = [{"role": "user", "content": example.rendered.with_instruction(reply).text}]
+                row["spans"] = None  # the reworded text's categories are unknown
         rows.append(row)
     report.client_stats = dict(client.stats)
     return rows, report

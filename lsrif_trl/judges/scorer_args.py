@@ -1,4 +1,5 @@
-"""Recipe YAML keys that choose the scorer of soft constraints (a mixin for the GRPO script arguments).
+"""Recipe YAML keys that choose the scorer of soft constraints; `lsrif_trl.training` composes them into the GRPO
+script arguments.
 
 soft_scorer: judge                       # or classifier, or none (default: hard constraints only)
 judge_base_url: http://localhost:8001/v1
@@ -13,8 +14,6 @@ from typing import Any, Literal
 
 from lsrif_trl.judges import build_soft_scorer
 from lsrif_trl.rewards.soft import SoftScorer
-from lsrif_trl.structure import leaves, parse_structure
-from lsrif_trl.training.config import RecipeError
 
 
 @dataclass
@@ -75,28 +74,3 @@ class SoftScorerArguments:
     def build_soft_scorer(self) -> SoftScorer | None:
         """The configured scorer (None for `soft_scorer: none`); ValueError naming the key to fix."""
         return build_soft_scorer(self.soft_scorer, **self.soft_scorer_options())
-
-
-def first_soft_leaf(structures: Any) -> tuple[int, str] | None:
-    """(row, constraint id) of the first soft leaf in a `structure` column, or None when every leaf is hard."""
-    for row, structure in enumerate(structures):
-        text = structure if isinstance(structure, str) else None
-        if text is not None and '"soft"' not in text:  # cheap skip: a soft leaf always says "kind": "soft"
-            continue
-        soft = [leaf.id for leaf in leaves(parse_structure(structure)) if leaf.kind == "soft"]
-        if soft:
-            return row, soft[0]
-    return None
-
-
-def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
-    """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
-    if args.soft_scorer != "none" or "structure" not in dataset.column_names:
-        return
-    found = first_soft_leaf(dataset["structure"])
-    if found:
-        raise RecipeError(
-            f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
-            "(with judge_base_url, judge_model) or `soft_scorer: classifier` (with soft_rm_path), or build the "
-            "data without soft constraints"
-        )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from lsrif_trl.structure import (
     ConditionalNode,
@@ -32,8 +33,10 @@ from lsrif_trl.structure import (
     leaves,
 )
 
-AGGREGATIONS = ("lsrm", "flat", "all", "raif", "mean5")
-SEQ_MODES = ("product", "count", "gate")
+Aggregation = Literal["lsrm", "flat", "all", "raif", "mean5"]
+SeqMode = Literal["product", "count", "gate"]
+AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
+SEQ_MODES: tuple[str, ...] = get_args(SeqMode)
 LeafScore = Callable[[ConstraintNode], float]
 
 
@@ -41,9 +44,9 @@ LeafScore = Callable[[ConstraintNode], float]
 class LSRMConfig:
     """How leaf scores become a reward; validated on construction so a bad recipe fails before training."""
 
-    aggregation: str = "lsrm"
+    aggregation: Aggregation = "lsrm"
     gamma: float = 0.5
-    seq_mode: str = "product"
+    seq_mode: SeqMode = "product"
     tau: float = 0.5  # a leaf "passes" when its score is >= tau (for count/gate, all, raif)
 
     def __post_init__(self) -> None:

@@ -9,11 +9,9 @@ Names (`REWARD_NAMES`):
     raif          RAIF's shape: +2 all pass, -2 none passes, else the fraction passing, [-2, 2]
     mean5         self-supervised IF-RL's shape: 5 x mean constraint score, [0, 5]
     think_format  RAIF's format rule: +1 for one non-placeholder <think>...</think> before the answer, else -1
-Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override them for itself):
-    gamma          float in [0, 1], default 0.5: sequential decay of LSRM
-    seq_mode       "product" (default) | "count" | "gate": how earlier failed steps discount later ones
-    tau            float in [0, 1], default 0.5: the score from which a (soft) leaf counts as passed
-    unclosed_think "zero" (default) | "whole": what an unclosed <think> scores
+Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override them for itself): those of `RewardOptions`
+(the recipe keys `lsrm_gamma`, `lsrm_seq_mode`, `lsrm_tau`, `unclosed_think`, named here `gamma`, `seq_mode`, `tau`,
+`unclosed_think`) and
     think_opened_in_prompt  bool, default false: the chat template ends the prompt with <think> (DeepSeek-R1
                    distills), so completions only close it; read them as if they began with <think>
     soft_scorer    a `rewards.soft.SoftScorer` (callable) for soft leaves; default None (hard leaves only)
@@ -24,21 +22,60 @@ An entry of `names` is a name or a mapping `{"name": "lsrm", "gamma": 0.7, "func
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from lsrif_trl.rewards.functions import StructuredReward, ThinkFormatReward
-from lsrif_trl.rewards.lsrm import AGGREGATIONS, LSRMConfig
+from lsrif_trl.rewards.lsrm import AGGREGATIONS, LSRMConfig, SeqMode
+from lsrif_trl.rewards.soft import SoftScorer
+from lsrif_trl.rewards.think import UnclosedPolicy
 
 REWARD_NAMES = (*AGGREGATIONS, "think_format")
+RewardFunc = Callable[..., list[float | None]]
+
+
+@dataclass
+class RewardOptions:
+    """The options every registry reward shares, as recipe keys; `lsrif score` and the recipes read their
+    defaults and choices from here (the formulas are in `rewards.lsrm`)."""
+
+    lsrm_gamma: float = field(
+        default=LSRMConfig.gamma,
+        metadata={"help": "Decay of later sequential steps after an earlier failure, in [0, 1]."},
+    )
+    lsrm_seq_mode: SeqMode = field(
+        default=LSRMConfig.seq_mode,
+        metadata={"help": "How earlier failed steps discount later ones: product, count or gate."},
+    )
+    lsrm_tau: float = field(
+        default=LSRMConfig.tau, metadata={"help": "Score from which a leaf counts as passed, in [0, 1]."}
+    )
+    unclosed_think: UnclosedPolicy = field(
+        default="zero",
+        metadata={"help": "What a completion whose <think> never closes scores: zero, or the whole text."},
+    )
+
+    def reward_options(self) -> dict[str, Any]:
+        """These options as the keyword arguments of `get_reward_funcs`."""
+        return {
+            "gamma": self.lsrm_gamma,
+            "seq_mode": self.lsrm_seq_mode,
+            "tau": self.lsrm_tau,
+            "unclosed_think": self.unclosed_think,
+        }
+
+    def build(
+        self, names: Sequence[str | Mapping[str, Any]], soft_scorer: SoftScorer | None = None
+    ) -> list[RewardFunc]:
+        """The reward functions `names` with these options; ValueError naming the bad name or option."""
+        return get_reward_funcs(names, **self.reward_options(), soft_scorer=soft_scorer)
+
+
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "gamma": 0.5,
-    "seq_mode": "product",
-    "tau": 0.5,
-    "unclosed_think": "zero",
+    **RewardOptions().reward_options(),
     "think_opened_in_prompt": False,
     "soft_scorer": None,
 }
-RewardFunc = Callable[..., list[float | None]]
 
 
 def get_reward_func(name: str, **options: Any) -> RewardFunc:

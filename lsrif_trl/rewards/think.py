@@ -11,10 +11,11 @@ it: pass `opened_in_prompt=True` so the completion is read as if it began with `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 OPEN, CLOSE = "<think>", "</think>"
-UNCLOSED_POLICIES = ("zero", "whole")
+UnclosedPolicy = Literal["zero", "whole"]
+UNCLOSED_POLICIES: tuple[str, ...] = get_args(UnclosedPolicy)
 REASONING_FIELDS = ("reasoning_content", "reasoning", "thinking")
 
 

@@ -1,11 +1,11 @@
-"""The project's script arguments for `recipes/grpo_lsrm.py` and `recipes/sft.py` (parsed by TRL's `TrlParser`).
+"""The script arguments of `recipes/grpo_lsrm.py`, `recipes/sft.py` and `recipes/train_rm.py` (parsed by TRL's
+`TrlParser` beside TRL's trainer config and `ModelConfig`, in one YAML file).
 
-They sit beside TRL's `GRPOConfig`/`SFTConfig` and `ModelConfig` in one YAML file: data source and
-preparation (curriculum, system prompt), the reward functions and their LSRM options, and the offline
-conveniences used by the tiny CPU recipes (build the tiny model and a small dataset when missing).
-Reward weights are TRL's own `reward_weights` field. The aggregation is the reward's name: `reward_funcs: [lsrm]`
-for the structure-aware reward, `[flat]` or `[all]` for the structure-blind baselines, `[raif]` or `[mean5]`
-for the published anchors' shapes; `lsrm_*` and `unclosed_think` are the options they share.
+Each library owns its options; this module only composes them: the data arguments shared by every script, the
+reward options of `lsrif_trl.rewards.registry.RewardOptions` and the soft-constraint scorer of
+`lsrif_trl.judges.scorer_args.SoftScorerArguments`. Reward weights are TRL's own `reward_weights` field. The
+aggregation is the reward's name: `reward_funcs: [lsrm]` for the structure-aware reward, `[flat]` or `[all]` for
+the structure-blind baselines, `[raif]` or `[mean5]` for the published anchors' shapes.
 """
 
 from __future__ import annotations
@@ -14,21 +14,41 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
+from lsrif_trl.rewards.registry import RewardOptions
+from lsrif_trl.training.freeze import check_freeze_keys
 
 Curriculum = Literal["none", "sorted", "max_level"]
 CURRICULA = get_args(Curriculum)
 
 
 @dataclass
-class DataArguments:
-    """Where the training rows come from and how they are prepared before training."""
+class DatasetArguments:
+    """Where the rows of any recipe come from, and the offline tiny model of the CPU recipes."""
 
     dataset_name: str | None = field(
         default=None,
         metadata={"help": "A local file (.jsonl/.json/.parquet) or folder, or a Hub dataset id."},
     )
-    dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset configuration name."})
     dataset_train_split: str = field(default="train", metadata={"help": "Split to train on."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Keep only the first N rows (smoke runs)."})
+    build_tiny_model: bool = field(
+        default=False,
+        metadata={
+            "help": "Build the offline tiny model at `model_name_or_path` if that folder does not exist yet, and "
+            "rebuild it there if an earlier tiny build is outdated (`lsrif tiny-model`); other folders are left alone."
+        },
+    )
+    tiny_model_preset: str = field(
+        default="tiny",
+        metadata={"help": "With `build_tiny_model`: which offline model to build (`lsrif tiny-model --preset`)."},
+    )
+
+
+@dataclass
+class DataArguments(DatasetArguments):
+    """Where the prompt rows of GRPO and SFT come from and how they are prepared before training."""
+
+    dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset configuration name."})
     build_dataset_rows: int = field(
         default=0,
         metadata={
@@ -51,7 +71,6 @@ class DataArguments:
             "tasks and constraints: set build_dataset_families to [] with it."
         },
     )
-    max_train_samples: int | None = field(default=None, metadata={"help": "Keep only the first N rows (smoke runs)."})
     system_prompt: str | None = field(
         default=None, metadata={"help": "System message put before every prompt that has none."}
     )
@@ -64,18 +83,6 @@ class DataArguments:
         },
     )
     curriculum_max_level: int | None = field(default=None, metadata={"help": "Highest level kept by `max_level`."})
-    build_tiny_model: bool = field(
-        default=False,
-        metadata={
-            "help": "Build the offline tiny model at `model_name_or_path` if that folder does not exist yet, and "
-            "rebuild it there if an earlier tiny build is outdated (`lsrif tiny-model`); other folders are left alone."
-        },
-    )
-
-    tiny_model_preset: str = field(
-        default="tiny",
-        metadata={"help": "With `build_tiny_model`: which offline model to build (`lsrif tiny-model --preset`)."},
-    )
 
     def __post_init__(self) -> None:
         if self.curriculum not in CURRICULA:
@@ -92,33 +99,9 @@ class DataArguments:
 
 
 @dataclass
-class RewardOptions:
-    """The options every registry reward shares (DESIGN.md section 4)."""
-
-    lsrm_gamma: float = field(default=0.5, metadata={"help": "Decay of later steps after an earlier failure."})
-    lsrm_seq_mode: Literal["product", "count", "gate"] = field(
-        default="product", metadata={"help": "How earlier failed steps discount later ones (DESIGN.md section 4)."}
-    )
-    lsrm_tau: float = field(default=0.5, metadata={"help": "Score from which a soft leaf counts as passed."})
-    unclosed_think: Literal["zero", "whole"] = field(
-        default="zero",
-        metadata={"help": "What a completion whose <think> never closes scores: zero, or the whole text."},
-    )
-
-    def reward_options(self) -> dict[str, object]:
-        """The options `lsrif_trl.rewards.get_reward_funcs` takes, from these arguments."""
-        return {
-            "gamma": self.lsrm_gamma,
-            "seq_mode": self.lsrm_seq_mode,
-            "tau": self.lsrm_tau,
-            "unclosed_think": self.unclosed_think,
-        }
-
-
-@dataclass
 class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
     """Data arguments plus the reward functions (registry names), the options they share and the scorer of soft
-    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`: see `lsrif_trl.judges.scorer_args`)."""
+    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`)."""
 
     reward_funcs: list[str] = field(
         default_factory=lambda: ["lsrm"],
@@ -126,6 +109,17 @@ class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
             "help": "Reward names from `lsrif_trl.rewards.REWARD_NAMES` (lsrm, flat, all, raif, mean5, think_format)."
         },
     )
+    freeze: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Parameter groups kept fixed during training (attention, mlp, qk, embeddings, norms, lm_head) or "
+            "fnmatch patterns over parameter names ('*.layers.0.*'); see `lsrif_trl.training.freeze`."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_freeze_keys(self.freeze)
 
 
 @dataclass
@@ -143,3 +137,10 @@ class SFTScriptArguments(DataArguments, RewardOptions):
         },
     )
     min_reward: float = field(default=1.0, metadata={"help": "Keep rows whose `filter_reward` is >= this value."})
+
+
+@dataclass
+class RMScriptArguments(DatasetArguments):
+    """Data arguments of the soft-constraint reward model: pairs from `lsrif rm-data`, and an optional test split."""
+
+    dataset_test_split: str | None = field(default=None, metadata={"help": "Split to evaluate on (optional)."})

@@ -3,13 +3,8 @@
 A recipe is `recipes/<model>/<kind>*.yaml`; its file name says which script runs it (`grpo_*.yaml` ->
 `recipes/grpo_lsrm.py`, `sft*.yaml` -> `recipes/sft.py`, `train_rm*.yaml` -> `recipes/train_rm.py`).
 `parse_recipe_args(kind, argv)` is what the scripts call: it turns an unknown YAML key or a wrongly typed value
-into an error that names the file, the key and a close match, before anything heavy is loaded.
-
-    lsrif config list                    every recipe found under recipes/, with its model and script
-    lsrif config show FILE               the YAML plus every value the script will see (defaults included)
-    lsrif config validate [FILE ...]     parse all (or the given) recipes against the installed TRL and check
-                                         their reward names and options; exit 1 if any fails
-    lsrif config get FILE KEY            print one value (for shell launchers such as slurm/train.slurm)
+into an error that names the file, the key and a close match, before anything heavy is loaded. `lsrif config`
+(`training.cli`) lists, shows, validates and reads recipes with these functions.
 
 Validation forces `use_cpu` so that GPU-only settings (`bf16`) parse on a machine without a GPU; it checks
 the configuration, not the hardware.
@@ -19,57 +14,56 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
-import json
 import sys
 import types
 import typing
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from lsrif_trl.training.args import GRPOScriptArguments, RMScriptArguments, SFTScriptArguments
+from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.rewards import check_rewards
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RECIPES_DIR = REPO_ROOT / "recipes"
 
 
-class RecipeError(ValueError):
-    """A recipe that cannot run as written; the message names the file, the key and the fix."""
-
-
 @dataclass(frozen=True)
 class RecipeKind:
-    """Which script runs a family of recipe files, and the dataclasses its parser is built from."""
+    """Which script runs a family of recipe files: its own arguments, then TRL's trainer config and ModelConfig."""
 
     name: str
     script: str
+    script_arguments: type
+    trainer_config: str  # a class of `trl`, imported only when a parser is built (importing TRL takes seconds)
 
     def dataclass_types(self) -> tuple[type, ...]:
-        from trl import GRPOConfig, ModelConfig, SFTConfig
+        import trl
 
-        from lsrif_trl.training.args import GRPOScriptArguments, SFTScriptArguments
-
-        if self.name == "grpo":
-            return (GRPOScriptArguments, GRPOConfig, ModelConfig)
-        return (SFTScriptArguments, SFTConfig, ModelConfig)
+        return (self.script_arguments, getattr(trl, self.trainer_config), trl.ModelConfig)
 
 
-KINDS = {"grpo": RecipeKind("grpo", "recipes/grpo_lsrm.py"), "sft": RecipeKind("sft", "recipes/sft.py")}
-# Kinds whose script arguments live beside the code they drive, imported only when such a file is found.
-LAZY_KINDS = {"train_rm": ("lsrif_trl.judges.rm_recipe", "RM_KIND")}
-RECIPE_FILE_NAMES = " or ".join(f"{prefix}_*.yaml" for prefix in [*KINDS, *LAZY_KINDS])
+# The file name's prefix says the kind: `grpo_*.yaml`, `sft*.yaml`, `train_rm*.yaml`.
+KINDS = {
+    kind.name: kind
+    for kind in (
+        RecipeKind("grpo", "recipes/grpo_lsrm.py", GRPOScriptArguments, "GRPOConfig"),
+        RecipeKind("sft", "recipes/sft.py", SFTScriptArguments, "SFTConfig"),
+        RecipeKind("train_rm", "recipes/train_rm.py", RMScriptArguments, "RewardConfig"),
+    )
+}
+RECIPE_FILE_NAMES = " or ".join(f"{prefix}_*.yaml" for prefix in KINDS)
 
 
 def recipe_kind(path: str | Path) -> RecipeKind:
     """The kind of a recipe file from its name (`grpo_*.yaml`, `sft*.yaml`, `train_rm*.yaml`)."""
     stem = Path(path).stem
-    for prefix in [*KINDS, *LAZY_KINDS]:
+    for prefix, kind in KINDS.items():
         if stem == prefix or stem.startswith(f"{prefix}_"):
-            if prefix in KINDS:
-                return KINDS[prefix]
-            module, name = LAZY_KINDS[prefix]
-            return getattr(importlib.import_module(module), name)
+            return kind
     raise RecipeError(f"{path}: cannot tell which script runs it; name it {RECIPE_FILE_NAMES}")
 
 
@@ -192,9 +186,10 @@ def validate_recipe(path: str | Path) -> tuple:
     kind = recipe_kind(path)
     parsed = parse_recipe_args(kind, ["--config", str(path)], force_cpu=True)
     if kind.name == "grpo":
-        from lsrif_trl.training.rewards import check_rewards
-
-        check_rewards(parsed[0], parsed[1])
+        try:
+            check_rewards(parsed[0], parsed[1])
+        except RecipeError as err:
+            raise RecipeError(f"{path}: {err}") from None
     return parsed
 
 
@@ -207,86 +202,3 @@ def get_value(path: str | Path, key: str) -> Any:
         if hasattr(parsed, key):
             return getattr(parsed, key)
     raise RecipeError(f"{path}: no key {key!r} in the file or in the defaults of {recipe_kind(path).script}")
-
-
-def _format(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _list(args: argparse.Namespace) -> int:
-    for path in find_recipes(args.root):
-        model = load_yaml(path).get("model_name_or_path", "?")
-        try:
-            script = recipe_kind(path).script
-        except RecipeError:
-            script = f"(no script: name it {RECIPE_FILE_NAMES})"
-        print(f"{_relative(path)}\t{model}\t{script}")
-    return 0
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _show(args: argparse.Namespace) -> int:
-    print(Path(args.file).read_text(encoding="utf-8").rstrip())
-    print("\n# Every value the script sees (YAML over defaults), validated on CPU:")
-    for parsed in validate_recipe(args.file):
-        print(f"# [{type(parsed).__name__}]")
-        values = asdict(parsed) if hasattr(parsed, "__dataclass_fields__") else vars(parsed)
-        for key in sorted(values):
-            if "token" not in key:  # hub_token and the like are never printed
-                print(f"#   {key}: {_format(values[key])}")
-    return 0
-
-
-def _validate(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.files] or find_recipes(args.root)
-    if not paths:
-        print(f"no recipe files found under {args.root}", file=sys.stderr)
-        return 1
-    failed = 0
-    for path in paths:
-        try:
-            validate_recipe(path)
-            print(f"ok    {path}")
-        except RecipeError as err:
-            failed += 1
-            print(f"FAIL  {err}")
-    print(f"{len(paths) - failed}/{len(paths)} recipes valid")
-    return 1 if failed else 0
-
-
-def _get(args: argparse.Namespace) -> int:
-    print(_format(get_value(args.file, args.key)))
-    return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    try:
-        return args.action(args)
-    except RecipeError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-
-
-def add_parser(subparsers) -> None:
-    """Register `lsrif config list|show|validate|get`."""
-    parser = subparsers.add_parser("config", help="list, show, validate and read recipe YAML files")
-    parser.add_argument("--root", type=Path, default=RECIPES_DIR, help="folder holding <model>/<recipe>.yaml")
-    actions = parser.add_subparsers(dest="config_command", required=True)
-    actions.add_parser("list", help="every recipe file found on disk").set_defaults(action=_list)
-    show = actions.add_parser("show", help="a recipe and every value its script will see")
-    show.add_argument("file")
-    show.set_defaults(action=_show)
-    validate = actions.add_parser("validate", help="parse recipes against the installed TRL (no GPU needed)")
-    validate.add_argument("files", nargs="*", help="default: every recipe under --root")
-    validate.set_defaults(action=_validate)
-    get = actions.add_parser("get", help="print one value of a recipe (YAML or default)")
-    get.add_argument("file")
-    get.add_argument("key")
-    get.set_defaults(action=_get)
-    parser.set_defaults(func=_run)

@@ -13,26 +13,22 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lsrif_trl.training.config import RecipeError
+from lsrif_trl.judges.scorer_args import SoftScorerArguments
+from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.trees import read_trees, tree_rows
 
 THINK_OPEN = "<think>"
 
 
 def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., list[float | None]]]:
     """The reward functions a GRPO recipe asks for, from the registry; RecipeError naming what to fix."""
-    from lsrif_trl.constraints.nltk_resources import PunktUnavailableError, ensure_punkt_tab
-    from lsrif_trl.rewards import get_reward_funcs
 
-    try:  # sentence checks need NLTK's punkt: a machine without it stops here, not at the first such check
-        ensure_punkt_tab()
-    except PunktUnavailableError as err:
-        raise RecipeError(str(err)) from None
     try:  # soft leaves are scored by the judge or reward model the recipe names (lsrif_trl.judges)
         soft_scorer = script_args.build_soft_scorer()
     except ValueError as err:
         raise RecipeError(str(err)) from None
     try:
-        funcs = get_reward_funcs(script_args.reward_funcs, **script_args.reward_options(), soft_scorer=soft_scorer)
+        funcs = script_args.build(script_args.reward_funcs, soft_scorer=soft_scorer)
     except ValueError as err:
         raise RecipeError(f"reward_funcs: {err}") from None
     weights = training_args.reward_weights
@@ -42,6 +38,19 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
             "give one weight per reward or drop reward_weights"
         )
     return funcs
+
+
+def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
+    """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
+    if args.soft_scorer != "none" or "structure" not in dataset.column_names:
+        return
+    found = read_trees(tree_rows(dataset)).first_soft_leaf()  # the trees validation read, from the cache
+    if found:
+        raise RecipeError(
+            f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "
+            "(with judge_base_url, judge_model) or `soft_scorer: classifier` (with soft_rm_path), or build the "
+            "data without soft constraints"
+        )
 
 
 def prefilled_think(tokenizer: Any, chat_template_kwargs: Mapping[str, Any] | None) -> str:

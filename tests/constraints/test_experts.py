@@ -7,13 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lsrif_trl.constraints import constraint_ids, follows_strict, get_constraint, rewriting
+from lsrif_trl.constraints.base import NoExpert
 from lsrif_trl.constraints.ifeval.common import SAMPLE_WORDS
 from lsrif_trl.constraints.ifeval.lexical import _END_PHRASES
 from lsrif_trl.constraints.training_words import _FIRST_WORDS, _KEYWORDS, _LAST_WORDS, _PHRASES
 
 EXPERT_IDS = [cid for cid in constraint_ids() if get_constraint(cid).has_expert]
 VIOLATION_IDS = [cid for cid in EXPERT_IDS if get_constraint(cid).has_violation]
-EXAMPLES_PER_CONSTRAINT = 120  # x every constraint with an expert: thousands of kwargs and base texts in all
+EXAMPLES_PER_CONSTRAINT = 100  # x every constraint with an expert: thousands of kwargs and base texts in all
 
 _VOCABULARY = sorted(rewriting.FILLER_WORDS | {"garden", "river", "anchor", "step", "by", "Today", "indeed"})
 _sentence = st.builds(
@@ -56,6 +57,15 @@ def test_violate_fails_the_strict_verifier(constraint_id, base, seed):
     satisfied = constraint.satisfy(base, kwargs, rng)
     violated = constraint.violate(satisfied, kwargs, rng)
     assert not follows_strict(violated, constraint_id, kwargs), (kwargs, satisfied, violated)
+
+
+@pytest.mark.parametrize("constraint_id", constraint_ids())
+def test_every_constraint_has_an_expert_or_says_why_not(constraint_id):
+    constraint = get_constraint(constraint_id)
+    assert constraint.has_expert != bool(constraint.no_expert), constraint_id
+    if not constraint.has_expert:
+        with pytest.raises(NoExpert, match=constraint_id):
+            constraint.satisfy("Some text.", {}, random.Random(0))
 
 
 def test_the_expert_is_deterministic_given_the_seed():

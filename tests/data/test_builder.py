@@ -118,3 +118,19 @@ def test_impossible_requests_fail_before_building():
 def test_built_prompts_never_exceed_a_sane_size():
     data = build_dataset(100, seed=10, max_depth=3)
     assert max(len(p[0]["content"]) for p in data["prompt"]) < 6000
+
+
+def test_every_row_records_where_its_connectors_constraints_verbs_and_task_are():
+    from lsrif_trl.data.render import ACTION_VERBS, SPAN_CATEGORIES
+
+    for row in build_dataset(60, seed=4, **OPTIONS).to_list():
+        text, spans = row["prompt"][-1]["content"], json.loads(row["spans"])
+        assert set(spans) <= set(SPAN_CATEGORIES) and {"constraint", "task"} <= set(spans)
+        assert all(0 <= start < end <= len(text) for ranges in spans.values() for start, end in ranges)
+        assert all(text[start:end].capitalize() in ACTION_VERBS for start, end in spans.get("verb", []))
+
+
+def test_every_builtin_seed_task_opens_with_an_action_verb():
+    from lsrif_trl.data.render import ACTION_VERBS
+
+    assert {task.task.split(" ", 1)[0] for task in load_seed_tasks("builtin", split="all")} <= ACTION_VERBS

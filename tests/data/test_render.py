@@ -1,6 +1,6 @@
 """Rendering: deterministic per seed, varied across seeds, every constraint stated, structure readable."""
 
-from lsrif_trl.data.render import as_clause, as_sentence, leaf_phrase, render_prompt
+from lsrif_trl.data.render import ACTION_VERBS, as_clause, as_sentence, leaf_phrase, render_prompt
 from lsrif_trl.structure import ConditionalNode, ConstraintNode, ParallelNode, SequentialNode
 
 NO_COMMA = ConstraintNode("punctuation:no_comma")
@@ -65,3 +65,33 @@ def test_sentence_and_clause_helpers_keep_acronyms_and_quotes():
     assert as_clause("JSON only.") == "JSON only"
     assert as_sentence("end with the word 'The'") == "End with the word 'The'."
     assert as_sentence('say "hi."') == 'Say "hi."'
+
+
+def _texts(rendered, category):
+    return [rendered.text[start:end] for start, end in rendered.spans().get(category, [])]
+
+
+def test_spans_name_the_connectors_constraints_verbs_and_task_where_the_renderer_put_them():
+    tree = SequentialNode((NO_COMMA, ConditionalNode("the passage mentions a year", "then", WORDS, KEYWORDS)))
+    for seed in range(30):
+        rendered = render_prompt(tree, "Summarise the passage below.", PASSAGE, seed)
+        assert _texts(rendered, "task") == [" the passage below.", PASSAGE]
+        assert _texts(rendered, "verb")[0] == "Summarise"
+        assert set(_texts(rendered, "verb")) <= ACTION_VERBS | {v.lower() for v in ACTION_VERBS}
+        constraints = " ".join(_texts(rendered, "constraint"))
+        assert "the passage mentions a year" in constraints
+        for leaf in (NO_COMMA, WORDS, KEYWORDS):
+            core = _core(leaf, seed)
+            assert core in constraints or core.split(" ", 1)[1] in constraints, (seed, core)
+        connectors = [text.lower() for text in _texts(rendered, "connector")]
+        assert "if" in connectors and any(
+            text.rstrip(",") in {"otherwise", "if not", "in any other case", "if that is not the case"}
+            for text in connectors
+        )
+        covered = sorted(span for spans in rendered.spans().values() for span in spans)
+        assert all(a[1] <= b[0] for a, b in zip(covered, covered[1:], strict=False))  # categories never overlap
+
+
+def test_a_reworded_instruction_has_no_spans():
+    rendered = render_prompt(ParallelNode((NO_COMMA, WORDS)), "Write a poem.", None, seed=3)
+    assert rendered.spans() is not None and rendered.with_instruction("Write a poem, no commas.").spans() is None

@@ -8,8 +8,7 @@ import pytest
 from lsrif_trl.data.builder import build_dataset
 from lsrif_trl.eval.generation import GenerationResult, SamplingParams
 from lsrif_trl.judges.rm_data import SoftContrast, contrasts_from_levels, preference_rows, sample_responses
-from lsrif_trl.judges.rm_format import rm_prompt
-from lsrif_trl.judges.rm_recipe import row_problem
+from lsrif_trl.judges.rm_format import rm_prompt, row_problem
 
 HARD = {"type": "constraint", "id": "punctuation:no_comma", "kwargs": {}, "kind": "hard"}
 TONE = {"type": "constraint", "id": "soft:tone", "text": "Use a warm, friendly tone throughout.", "kind": "soft"}

@@ -6,7 +6,7 @@ import pytest
 
 from lsrif_trl import cli
 from lsrif_trl.data.builder import build_dataset
-from lsrif_trl.judges.rm_recipe import row_problem
+from lsrif_trl.judges.rm_format import row_problem
 from lsrif_trl.tiny import build_tiny_model
 
 

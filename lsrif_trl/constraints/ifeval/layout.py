@@ -30,6 +30,7 @@ _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n\*]*\*\*")
 _PS = re.compile(r"p\.\s?s\.")
 _PPS = re.compile(r"p\.\s?p\.\s?s")
 _FIRST_WORD_END = frozenset(".,?!'\"")
+_PLACEHOLDERS = ("name", "date", "address", "place", "time", "amount")
 _ANSWER_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
 
@@ -39,7 +40,7 @@ class NumberSentences(IFEvalConstraint):
 
     id = "length_constraints:number_sentences"
     expert_phase = rewriting.SENTENCES
-    params = (Param("num_sentences", int, minimum=0), relation_param())
+    params = (Param("num_sentences", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         "Your response should contain {relation_words} {num_sentences} sentences.",
@@ -78,7 +79,8 @@ class NumberWords(IFEvalConstraint):
     """`\\w+` words number `less than` / `at least` `num_words`."""
 
     id = "length_constraints:number_words"
-    params = (Param("num_words", int, minimum=0), relation_param())
+    expert_phase = rewriting.SENTENCES
+    params = (Param("num_words", int, minimum=0, maximum=10_000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         "Answer with {relation_words} {num_words} words.",
@@ -88,6 +90,14 @@ class NumberWords(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return compare(word_count(response), kwargs["relation"], kwargs["num_words"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        if kwargs["relation"] == LESS_THAN:
+            return rewriting.words_at_most(text, max(1, kwargs["num_words"] - 1 - rng.randint(0, 3)), rng)
+        return rewriting.words_at_least(text, kwargs["num_words"] + rng.randint(0, 3), rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "relation": flipped(kwargs["relation"])}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_words": rng.randint(50, 400), "relation": sample_relation(rng)}
@@ -99,7 +109,7 @@ class NumberParagraphs(IFEvalConstraint):
 
     id = "length_constraints:number_paragraphs"
     expert_phase = rewriting.PARAGRAPHS
-    params = (Param("num_paragraphs", int, minimum=1),)
+    params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "There should be {num_paragraphs} paragraphs. Paragraphs are separated with the markdown divider: ***",
         "Write exactly {num_paragraphs} paragraphs and put the markdown divider *** between them.",
@@ -131,9 +141,10 @@ class NthParagraphFirstWord(IFEvalConstraint):
     """`num_paragraphs` non-blank paragraphs split by blank lines, and paragraph `nth_paragraph` opens with a word."""
 
     id = "length_constraints:nth_paragraph_first_word"
+    expert_phase = rewriting.PARAGRAPHS
     params = (
-        Param("num_paragraphs", int, minimum=1),
-        Param("nth_paragraph", int, minimum=1),
+        Param("num_paragraphs", int, minimum=1, maximum=100),
+        Param("nth_paragraph", int, minimum=1, maximum=100),
         Param("first_word", str),
     )
     phrasings = (
@@ -173,6 +184,16 @@ class NthParagraphFirstWord(IFEvalConstraint):
             first_word.append(char.lower())
         return count == kwargs["num_paragraphs"] and "".join(first_word) == kwargs["first_word"].lower()
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        count, nth, word = kwargs["num_paragraphs"], kwargs["nth_paragraph"], kwargs["first_word"]
+        parts = rewriting.paragraphs_of(text, count, "\n\n", rng).split("\n\n")
+        if not self.check("\n\n".join(parts), kwargs):
+            parts[nth - 1] = rewriting.with_first_word(parts[nth - 1].lstrip("'\""), word, rng)
+        return "\n\n".join(parts)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "num_paragraphs": kwargs["num_paragraphs"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         num_paragraphs = rng.randint(2, 5)
         return {
@@ -187,7 +208,7 @@ class NumberPlaceholders(IFEvalConstraint):
     """At least `num_placeholders` square-bracket placeholders such as [address]."""
 
     id = "detectable_content:number_placeholders"
-    params = (Param("num_placeholders", int, minimum=0),)
+    params = (Param("num_placeholders", int, minimum=0, maximum=100),)
     phrasings = (
         "The response must contain at least {num_placeholders} placeholders in square brackets, such as [address].",
         "Include at least {num_placeholders} placeholders written in square brackets, like [name].",
@@ -197,6 +218,15 @@ class NumberPlaceholders(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_placeholders(response) >= kwargs["num_placeholders"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(kwargs["num_placeholders"] - count_placeholders(text)):
+            text = rewriting.insert_words(text, f"[{rng.choice(_PLACEHOLDERS)}]", rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("[", "").replace("]", ""), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_placeholders": rng.randint(2, 4)}
@@ -208,7 +238,7 @@ class Postscript(IFEvalConstraint):
 
     id = "detectable_content:postscript"
     expert_phase = rewriting.ENDS
-    params = (Param("postscript_marker", str),)
+    params = (Param("postscript_marker", str, regex=True),)
     phrasings = (
         "At the end of your response, please explicitly add a postscript starting with {postscript_marker}",
         "Finish with a postscript that begins with {postscript_marker}",
@@ -227,7 +257,7 @@ class Postscript(IFEvalConstraint):
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         marker = kwargs["postscript_marker"].strip()
-        return f"{text.rstrip()}\n\n{marker} {rewriting.lower_first(rewriting.filler_sentence(rng))}".strip()
+        return f"{text.rstrip()}\n{marker} {rewriting.lower_first(rewriting.filler_sentence(rng))}".strip()
 
     def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         for pattern in (_PPS, _PS, re.compile(re.escape(kwargs["postscript_marker"].strip().lower()))):
@@ -244,7 +274,7 @@ class NumberBulletLists(IFEvalConstraint):
 
     id = "detectable_format:number_bullet_lists"
     expert_phase = rewriting.LISTS
-    params = (Param("num_bullets", int, minimum=0),)
+    params = (Param("num_bullets", int, minimum=0, maximum=100),)
     phrasings = (
         "Your answer must contain exactly {num_bullets} bullet points. Use markdown bullet points such as:\n"
         "* This is point 1.\n* This is point 2",
@@ -270,6 +300,7 @@ class ConstrainedResponse(IFEvalConstraint):
     """The response contains one of "My answer is yes." / "... no." / "... maybe."."""
 
     id = "detectable_format:constrained_response"
+    expert_phase = rewriting.ENDS
     phrasings = (
         'Answer with one of the following options: "My answer is yes.", "My answer is no.", "My answer is maybe."',
         'Reply with exactly one of: "My answer is yes.", "My answer is no." or "My answer is maybe."',
@@ -280,6 +311,12 @@ class ConstrainedResponse(IFEvalConstraint):
         stripped = response.strip()
         return any(option in stripped for option in _ANSWER_OPTIONS)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{rng.choice(_ANSWER_OPTIONS)} {rewriting.ensure_words(text, rng).strip()}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("My answer is", "I think"), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -289,7 +326,7 @@ class NumberHighlightedSections(IFEvalConstraint):
     """At least `num_highlights` non-blank `*highlighted*` spans (a `**bold**` span counts twice, as in IFEval)."""
 
     id = "detectable_format:number_highlighted_sections"
-    params = (Param("num_highlights", int, minimum=0),)
+    params = (Param("num_highlights", int, minimum=0, maximum=100),)
     phrasings = (
         "Highlight at least {num_highlights} sections in your answer with markdown, i.e. *highlighted section*.",
         "Use markdown to highlight at least {num_highlights} parts of your answer, like *this part*.",
@@ -303,6 +340,19 @@ class NumberHighlightedSections(IFEvalConstraint):
         count += sum(1 for span in _DOUBLE_HIGHLIGHT.findall(response) if span[2:-2].strip())
         return count >= kwargs["num_highlights"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(len(text) + kwargs["num_highlights"]):
+            if self.check(text, kwargs):
+                break
+            text = rewriting.insert_words(
+                text, f"*{rng.choice(rewriting.ADJECTIVES)} {rng.choice(rewriting.NOUNS)}*", rng
+            )
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("*", ""), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_highlights": rng.randint(2, 4)}
 
@@ -312,7 +362,8 @@ class MultipleSections(IFEvalConstraint):
     """At least `num_sections` section headers `<section_spliter> <number>` (the splitter is a regex)."""
 
     id = "detectable_format:multiple_sections"
-    params = (Param("section_spliter", str), Param("num_sections", int, minimum=0))
+    expert_phase = rewriting.LISTS
+    params = (Param("section_spliter", str, regex=True), Param("num_sections", int, minimum=0, maximum=100))
     phrasings = (
         "Your response must have {num_sections} sections. Mark the beginning of each section with "
         "{section_spliter} X, such as:\n{section_spliter} 1\n[content of section 1]\n{section_spliter} 2\n"
@@ -326,6 +377,17 @@ class MultipleSections(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         splitter = user_pattern(r"\s?" + kwargs["section_spliter"].strip() + r"\s?\d+\s?")
         return len(splitter.split(response)) - 1 >= kwargs["num_sections"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
+        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
+        headed = rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count)], rng)
+        return headed
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
+        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
+        return rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count - 1)], rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"section_spliter": rng.choice(("Section", "SECTION")), "num_sections": rng.randint(2, 5)}
@@ -382,7 +444,7 @@ class Title(IFEvalConstraint):
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         words = rng.sample(rewriting.TITLE_WORDS, 2)
-        return f"<<{words[0].capitalize()} and {words[1]}>>\n\n{rewriting.ensure_words(text, rng).lstrip()}"
+        return f"<<{words[0].capitalize()} and {words[1]}>>\n{rewriting.ensure_words(text, rng).lstrip()}"
 
     def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         return rewriting.ensure_words(text.replace("<<", "").replace(">>", ""), rng)

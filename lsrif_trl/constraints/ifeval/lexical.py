@@ -32,7 +32,7 @@ class KeywordsExistence(IFEvalConstraint):
     """Every keyword (a case-insensitive regex, as in the reference) occurs somewhere."""
 
     id = "keywords:existence"
-    params = (Param("keywords", list),)
+    params = (Param("keywords", list, regex=True),)
     phrasings = (
         "Include the keywords {keywords} in your response.",
         "Make sure your answer mentions each of these words: {keywords}.",
@@ -60,7 +60,7 @@ class KeywordsFrequency(IFEvalConstraint):
     """The keyword (a case-insensitive regex) occurs `less than` / `at least` `frequency` times."""
 
     id = "keywords:frequency"
-    params = (Param("keyword", str), Param("frequency", int, minimum=0), relation_param())
+    params = (Param("keyword", str, regex=True), Param("frequency", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         'In your response, the word "{keyword}" should appear {relation_words} {frequency} times.',
@@ -95,7 +95,7 @@ class KeywordsForbiddenWords(IFEvalConstraint):
     """None of the words occurs as a whole word (`\\bword\\b`, case-insensitive)."""
 
     id = "keywords:forbidden_words"
-    params = (Param("forbidden_words", list),)
+    params = (Param("forbidden_words", list, regex=True),)
     phrasings = (
         "Do not include the keywords {forbidden_words} in your response.",
         "Avoid using any of these words: {forbidden_words}.",
@@ -128,7 +128,12 @@ class KeywordsLetterFrequency(IFEvalConstraint):
     """The character occurs (case-insensitively) `less than` / `at least` `let_frequency` times."""
 
     id = "keywords:letter_frequency"
-    params = (Param("letter", str), Param("let_frequency", int, minimum=0), relation_param("let_relation"))
+    expert_phase = rewriting.PUNCTUATION
+    params = (
+        Param("letter", str),
+        Param("let_frequency", int, minimum=0, maximum=10_000),
+        relation_param("let_relation"),
+    )
     relation_fields = ("let_relation",)
     phrasings = (
         'In your response, the letter "{letter}" should appear {let_relation_words} {let_frequency} times.',
@@ -150,6 +155,19 @@ class KeywordsLetterFrequency(IFEvalConstraint):
         letter = kwargs["letter"].strip().lower()
         count = response.lower().count(letter) if len(letter) == 1 else 0
         return compare(count, kwargs["let_relation"], kwargs["let_frequency"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        letter, limit = kwargs["letter"].lower(), kwargs["let_frequency"]
+        text = rewriting.ensure_words(text, rng)
+        if kwargs["let_relation"] == AT_LEAST:
+            word = rewriting.word_with(letter)
+            while text.lower().count(letter) < limit:
+                text = rewriting.insert_words(text, word, rng)
+            return text
+        return rewriting.without_letter(text, letter, limit - 1, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "let_relation": flipped(kwargs["let_relation"])}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {
@@ -178,6 +196,11 @@ class ResponseLanguage(IFEvalConstraint):
         language = detected_language(response)
         return language is None or language == kwargs["language"]
 
+    no_expert = (
+        "it needs fluent text in any of 30 languages that langdetect reads as that language; the project ships "
+        "no translation model and no text in those languages"
+    )
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"language": rng.choice(tuple(LANGUAGE_NAMES))}
 
@@ -187,7 +210,8 @@ class CapitalWordFrequency(IFEvalConstraint):
     """Words in capitals (`nltk.word_tokenize` tokens with `isupper`) occur `less than` / `at least` N times."""
 
     id = "change_case:capital_word_frequency"
-    params = (Param("capital_frequency", int, minimum=0), relation_param("capital_relation"))
+    expert_phase = rewriting.CASE
+    params = (Param("capital_frequency", int, minimum=0, maximum=1000), relation_param("capital_relation"))
     relation_fields = ("capital_relation",)
     phrasings = (
         "In your response, words in all capital letters should appear {capital_relation_words} "
@@ -199,6 +223,19 @@ class CapitalWordFrequency(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         reached = has_capital_words(response, kwargs["capital_frequency"])
         return reached is not None and reached == (kwargs["capital_relation"] == AT_LEAST)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        limit, text = kwargs["capital_frequency"], rewriting.ensure_words(text, rng)
+        if kwargs["capital_relation"] == AT_LEAST:
+            return rewriting.capitals_at_least(text, limit, rng)
+        return rewriting.capitals_below(text, limit)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        flip = {
+            "capital_relation": flipped(kwargs["capital_relation"]),
+            "capital_frequency": kwargs["capital_frequency"],
+        }
+        return self.satisfy(text, flip, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"capital_frequency": rng.randint(2, 20), "capital_relation": sample_relation(rng)}
@@ -351,6 +388,7 @@ class TwoResponses(IFEvalConstraint):
     """Exactly two different non-blank answers separated by `******` (blank pieces only at the ends)."""
 
     id = "combination:two_responses"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Give two different responses. Responses and only responses should be separated by 6 asterisk symbols: "
         "******.",
@@ -367,6 +405,16 @@ class TwoResponses(IFEvalConstraint):
             elif 0 < index < len(pieces) - 1:
                 return False
         return len(answers) == 2 and answers[0].strip() != answers[1].strip()
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        first = rewriting.ensure_words(re.sub(r"\*{6,}", "", text), rng).strip()
+        second = rewriting.filler_text(rng, 2)
+        while second == first:
+            second = rewriting.filler_text(rng, 2)
+        return f"{first}\n******\n{second}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(re.sub(r"\*{6,}", "", text), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -389,6 +437,7 @@ class RepeatPrompt(IFEvalConstraint):
     """
 
     id = "combination:repeat_prompt"
+    expert_phase = rewriting.WRAPPER
     params = (Param("prompt_to_repeat", str),)
     phrasings = (
         "First repeat the request word for word without change, then give your answer (do not say anything "
@@ -400,6 +449,16 @@ class RepeatPrompt(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return response.strip().lower().startswith(kwargs["prompt_to_repeat"].strip().lower())
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{kwargs['prompt_to_repeat'].strip()}\n\n{rewriting.ensure_words(text, rng).strip()}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        prompt = kwargs["prompt_to_repeat"].strip().lower()
+        body = rewriting.ensure_words(text, rng).strip()
+        while body.lower().startswith(prompt):
+            body = body[len(prompt) :].strip()
+        return f"Sure. {rewriting.ensure_words(body, rng)}"
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"prompt_to_repeat": rng.choice(_REQUESTS)}

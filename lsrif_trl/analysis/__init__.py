@@ -1,0 +1,1 @@
+"""Mechanism analyses of a trained model against its base: which parameters moved, where attention went."""
