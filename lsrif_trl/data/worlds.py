@@ -4,8 +4,8 @@
 structure type of the full builder:
 - seed tasks: 144 one-line scenes (`resources/toy_seed_tasks.jsonl`) with an eight-word task; 20% held out;
 - constraints: 12 the policy can satisfy from the prompt's text alone (letter case, a keyword, first and last
-  word, a fixed closing phrase, quotes, a title, a postscript, 2-3 bullets, one sentence or at least two, no commas), with
-  kwargs drawn from a few words each, so prompts stay near 60-90 tokens and answers near 20-40;
+  word, a fixed closing phrase, quotes, a title, a postscript, 2-3 bullets, one sentence or at least two, no
+  commas), with kwargs drawn from a few words each, so prompts stay near 90 tokens and answers near 25;
 - conditionals key on what the passage shows on its face (a digit, a question mark), and their two branches
   always conflict (lowercase / capitals, include / avoid a word, two closing phrases, two first words): an
   answer can satisfy only one of them, so only a policy that reads the condition can satisfy the active one;
