@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lsrif_trl.data.http_retry import RetryPolicy
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.data.worlds import WORLDS
 from lsrif_trl.eval import lsr
 from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
@@ -215,7 +215,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     gen.add_argument("--base-url", help="openai: the server's /v1 URL, e.g. http://localhost:8000/v1")
     gen.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: env variable holding the API key")
     gen.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
-    gen.add_argument("--timeout", type=float, default=300.0, help="openai: seconds to wait for a reply, per attempt")
+    gen.add_argument(
+        "--timeout", type=float, default=300.0, help="openai: seconds one attempt may take, whole reply included"
+    )
+    gen.add_argument(
+        "--deadline",
+        type=float,
+        help="openai: seconds one request may take, retries and waits included (default: none)",
+    )
     gen.add_argument("--max-retries", type=int, default=5, help="openai: retries per request (with backoff)")
     out = parser.add_argument_group("reporting")
     out.add_argument("--model-card", type=Path, help="add the results to this model card (README.md, model-index)")
@@ -257,6 +264,7 @@ def request_from_args(args: argparse.Namespace) -> EvalRequest:
                 "api_key_env": args.api_key_env,
                 "concurrency": args.concurrency,
                 "timeout": args.timeout,
+                "deadline": args.deadline,
                 "retry": RetryPolicy(max_retries=args.max_retries),
             }
     return EvalRequest(

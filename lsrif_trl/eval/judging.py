@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lsrif_trl.data.http_retry import RetryPolicy
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.eval.generation import OpenAIGenerator, SamplingParams, read_responses, run_generation
 
 REPLIES_FILE = "judge_replies.jsonl"

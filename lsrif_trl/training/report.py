@@ -22,11 +22,12 @@ def final_metrics(log_history: list[Mapping[str, Any]]) -> dict[str, float]:
 
 
 def card_section(setup: Mapping[str, Any], metrics: Mapping[str, float]) -> str:
-    """The model-card section that records data, rewards and their options, and the final metrics."""
+    """The model-card section that records data, rewards and their options, and the final metrics (a callable
+    value, such as the run's reward-error totals, is read when the card is written)."""
     lines = [CARD_MARKER, ""]
-    lines += [
-        f"- **{key}**: `{json.dumps(value) if not isinstance(value, str) else value}`" for key, value in setup.items()
-    ]
+    for key, value in setup.items():
+        value = value() if callable(value) else value
+        lines.append(f"- **{key}**: `{json.dumps(value) if not isinstance(value, str) else value}`")
     if metrics:
         lines += ["", "### Final metrics", "", "| metric | value |", "|---|---|"]
         lines += [f"| {key} | {value:.6g} |" for key, value in sorted(metrics.items())]
