@@ -51,6 +51,7 @@ class BuildOptions:
     seed_split: str = "train"
     seed_passage_column: str | None = None
     curriculum: bool = False
+    world: str | None = None  # a preset (`data.worlds`); pass its tree sizes with `builder.shape_options`
     num_proc: int = 1
     format: str = "disk"
     overwrite: bool = False
@@ -62,7 +63,7 @@ class BuildOptions:
     def compose_options(self) -> dict[str, Any]:
         """The keyword arguments of `builder.build_examples` (also recorded in the dataset card)."""
         names = ("max_depth", "structure_mix", "families", "min_constraints", "max_constraints", "soft_share")
-        names += ("seed_source", "seed_split", "seed_passage_column", "curriculum")
+        names += ("seed_source", "seed_split", "seed_passage_column", "curriculum", "world")
         return {name: getattr(self, name) for name in names}
 
 
@@ -82,6 +83,8 @@ class BuildReport:
 def build_command(output: str | Path, options: BuildOptions) -> str:
     """The `lsrif data build` command line that reproduces this build, every option spelled out (for the card)."""
     parts = ["lsrif", "data", "build", "--num-examples", str(options.num_examples), "--output", str(output)]
+    if options.world:
+        parts += ["--world", options.world]
     mix = ",".join(f"{kind}={weight:g}" for kind, weight in options.structure_mix.items())
     for name in ("seed", "max_depth", "min_constraints", "max_constraints", "soft_share"):
         parts += [f"--{name.replace('_', '-')}", str(getattr(options, name))]
@@ -140,9 +143,16 @@ def build_to(output: str | Path, options: BuildOptions) -> BuildReport:
 
 
 def answer_to(
-    data: str | Path, output: str | Path, config: Any, seed: int = 0, split: str = "train", fmt: str = "disk"
+    data: str | Path,
+    output: str | Path,
+    config: Any,
+    seed: int = 0,
+    split: str = "train",
+    fmt: str = "disk",
+    base_sentences: tuple[int, int] = (2, 4),
 ):
-    """Answer every row of the dataset at `data` with the tree expert (`data.expert`, settings `config`), save the
+    """Answer every row of the dataset at `data` with the tree expert (`data.expert`, settings `config`, each answer
+    rewriting `base_sentences` (min, max) filler sentences), save the
     rows plus a `completion` column and `expert.json` to `output` (replacing it; staged, so a crash leaves no half
     folder) and return the expert's report. The dataset is validated first (DatasetValidationError)."""
     import dataclasses
@@ -154,14 +164,15 @@ def answer_to(
 
     output = Path(output)
     dataset = load_training_dataset(str(data), split=split)
-    answers, report = answer_rows(dataset, seed, config)
+    answers, report = answer_rows(dataset, seed, config, base_sentences)
     if "completion" in dataset.column_names:
         dataset = dataset.remove_columns("completion")
     dataset = dataset.add_column("completion", answers)
     staging = output.with_name(f".{output.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     save_dataset(dataset, staging, fmt)
-    settings = {"data": str(data), "split": split, "seed": seed, **dataclasses.asdict(config)}
+    settings = {"data": str(data), "split": split, "seed": seed, "base_sentences": list(base_sentences)}
+    settings |= dataclasses.asdict(config)
     (staging / "expert.json").write_text(
         json.dumps({"settings": settings, "report": dataclasses.asdict(report)}, indent=2) + "\n"
     )

@@ -8,9 +8,11 @@ from dataclasses import fields
 from pathlib import Path
 
 from lsrif_trl.data.build import BuildOptions, RewriteOptions, answer_to, build_to
+from lsrif_trl.data.builder import shape_options
 from lsrif_trl.data.compose import parse_mix
 from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset
 from lsrif_trl.data.stats import compute_stats, format_stats, write_stats
+from lsrif_trl.data.worlds import WORLDS
 
 EXIT_INVALID = 2
 DEFAULTS = {f.name: f.default for f in fields(BuildOptions)}  # the build owns its defaults
@@ -26,17 +28,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--output", required=True, help="output folder (an existing one needs --overwrite)")
     build.add_argument("--overwrite", action="store_true", help="replace the dataset already in --output")
     build.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    build.add_argument("--world", choices=sorted(WORLDS), help="a preset world (seed tasks, constraints, sizes)")
     build.add_argument(
         "--max-depth",
         type=int,
-        default=DEFAULTS["max_depth"],
-        help="nesting depth (1 as in the paper; up to 3 for eval)",
+        help=f"nesting depth (default {DEFAULTS['max_depth']} as in the paper, or the world's; up to 3 for eval)",
     )
     default_mix = ",".join(f"{k}={v}" for k, v in BuildOptions(1).structure_mix.items())
-    build.add_argument("--structure-mix", default=default_mix, help=f"root kinds and weights (default {default_mix})")
+    build.add_argument("--structure-mix", help=f"root kinds and weights (default {default_mix}, or the world's)")
     build.add_argument("--families", nargs="+", help="constraint families (exact or prefix, e.g. `train`)")
-    build.add_argument("--min-constraints", type=int, default=DEFAULTS["min_constraints"])
-    build.add_argument("--max-constraints", type=int, default=DEFAULTS["max_constraints"])
+    build.add_argument("--min-constraints", type=int, help=f"default {DEFAULTS['min_constraints']}, or the world's")
+    build.add_argument("--max-constraints", type=int, help=f"default {DEFAULTS['max_constraints']}, or the world's")
     build.add_argument(
         "--soft-share", type=float, default=DEFAULTS["soft_share"], help="share of leaves that are soft constraints"
     )
@@ -81,6 +83,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--wrong-branch", type=float, default=0.0, help="probability of following a conditional's inactive branch"
     )
     expert.add_argument("--seed", type=int, default=0)
+    expert.add_argument(
+        "--base-sentences", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"),
+        help="filler sentences the experts rewrite, per answer (default 2 4)",
+    )  # fmt: skip
     expert.add_argument("--format", choices=FORMATS, default="disk")
     expert.add_argument("--overwrite", action="store_true", help="replace a dataset already saved at --output")
     expert.set_defaults(func=run_expert)
@@ -107,14 +113,19 @@ def run_build(args: argparse.Namespace) -> int:
             args.rewrite_api_key_env,
         )
     try:
+        shape = shape_options(
+            args.world,
+            max_depth=args.max_depth,
+            structure_mix=parse_mix(args.structure_mix) if args.structure_mix else None,
+            min_constraints=args.min_constraints,
+            max_constraints=args.max_constraints,
+        )
         options = BuildOptions(
             num_examples=args.num_examples,
             seed=args.seed,
-            max_depth=args.max_depth,
-            structure_mix=parse_mix(args.structure_mix),
+            **shape,
             families=_families(args.families),
-            min_constraints=args.min_constraints,
-            max_constraints=args.max_constraints,
+            world=args.world,
             soft_share=args.soft_share,
             seed_source=args.seed_source,
             seed_split=args.seed_split,
@@ -206,7 +217,7 @@ def run_expert(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        report = answer_to(args.data, output, config, args.seed, args.split, args.format)
+        report = answer_to(args.data, output, config, args.seed, args.split, args.format, tuple(args.base_sentences))
     except DatasetValidationError as err:
         print("\n".join(err.errors), file=sys.stderr)
         print(

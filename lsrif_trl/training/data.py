@@ -16,19 +16,31 @@ from lsrif_trl.training.errors import RecipeError
 
 
 def build_missing_dataset(
-    folder: Path, rows: int, seed: int, families: list[str] | None = None, expert: ExpertConfig | None = None
+    folder: Path,
+    rows: int,
+    seed: int,
+    families: list[str] | None = None,
+    expert: ExpertConfig | None = None,
+    world: str | None = None,
 ) -> None:
     """Build `rows` instructions into `folder` with `data.build.build_to` (rows, stats, dataset card), drawing
-    constraints from `families` (every registered family when empty or None); with `expert`, answer every row
-    with `data.build.answer_to` (a `completion` column) before the folder gets its name."""
+    constraints from `families` (every registered family when empty or None) or from the preset `world`; with
+    `expert`, answer every row with `data.build.answer_to` (a `completion` column) before the folder gets its
+    name."""
     from lsrif_trl.data.build import BuildOptions, answer_to, build_command, build_to
+    from lsrif_trl.data.builder import shape_options
 
     if folder.suffix:
         raise RecipeError(f"dataset_name: {folder}: the builder writes a dataset folder; drop the file suffix")
     staging = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     options = BuildOptions(
-        num_examples=rows, seed=seed, families=tuple(families) if families else None, overwrite=True
+        num_examples=rows,
+        seed=seed,
+        families=tuple(families) if families else None,
+        overwrite=True,
+        world=world,
+        **shape_options(world),
     )
     try:
         report = build_to(staging, options)
@@ -62,7 +74,12 @@ def load_rows(args: DataArguments):
     hub_id = not path.exists() and looks_like_hub_id(args.dataset_name)  # never built here: loaded or an error
     if not path.exists() and not hub_id and args.build_dataset_rows > 0:
         build_missing_dataset(
-            path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families, args.expert_answers()
+            path,
+            args.build_dataset_rows,
+            args.build_dataset_seed,
+            args.build_dataset_families,
+            args.expert_answers(),
+            args.build_dataset_world,
         )
     if not path.exists() and not hub_id:
         raise RecipeError(
