@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     # (DeepSeek-R1 distills), so completions that only close the block are read from inside it.
     think_prefix = template_think_opener(tokenizer, training_args.chat_template_kwargs)
     policy = script_args.answer_policy().for_template(tokenizer, training_args.chat_template_kwargs)
-    reward_funcs = [f.with_policy(policy) for f in reward_funcs]
+    # A reward given by import path (your own function) reads the completion as it likes: it gets no policy.
+    reward_funcs = [f.with_policy(policy) if hasattr(f, "with_policy") else f for f in reward_funcs]
     scored = list(reward_funcs)  # the reward objects the trainer calls, whose run totals go in the model card
     trainer_inputs = {
         "model": model_args.model_name_or_path,
