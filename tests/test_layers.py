@@ -11,7 +11,7 @@ Layers, lowest first (a module may import its own layer and those below it):
 | 3 | `rewards`, `judges` | scoring a tree; judges are soft-constraint plug-ins of the rewards |
 | 4 | `data` | building and loading datasets of trees (uses the answer rule of `rewards` for rewrites) |
 | 5 | `eval`, `analysis` | benchmarks generate, then score with rewards and the data builder; checkpoint analyses |
-| 6 | `training` | the recipes compose every library's options into TRL script arguments |
+| 6 | `training`, `ablation` | the recipes compose every library's options into TRL script arguments; the ablation drives them |
 | 7 | `cli` (`lsrif_trl/cli.py` and every `*/cli.py`) | command-line front ends, importing any library |
 """
 
@@ -40,6 +40,7 @@ LAYERS = {
     "lsrif_trl.eval": 5,
     "lsrif_trl.analysis": 5,
     "lsrif_trl.training": 6,
+    "lsrif_trl.ablation": 6,
 }
 
 
