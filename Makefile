@@ -48,10 +48,12 @@ SEED ?= 0
 DATA_DIR ?= data/built/lsr-train
 FAMILIES ?= train
 DATA_ARGS ?=
+# An existing DATA_DIR is never replaced silently: `make data OVERWRITE=1` replaces it.
+OVERWRITE ?=
 .PHONY: data
 data: install
 	$(VENV)/bin/lsrif data build --num-examples $(N) --seed $(SEED) --output $(DATA_DIR) \
-	  $(if $(FAMILIES),--families $(FAMILIES)) $(DATA_ARGS)
+	  $(if $(FAMILIES),--families $(FAMILIES)) $(if $(OVERWRITE),--overwrite) $(DATA_ARGS)
 
 # `make train [MODEL=tiny] [RECIPE=grpo_lsrm] [NUM_GPUS=8] [ACCELERATE=zero3] [VLLM=colocate|server|none] [ARGS="..."]`
 # MODEL=tiny (the default) trains the offline tiny model on CPU; any other MODEL runs recipes/$(MODEL)/$(RECIPE).yaml

@@ -5,6 +5,8 @@ three composite nodes: `parallel` (all children apply), `sequential` (children a
 `conditional` (the input selects the `then` or the `else` branch; `active` records which one).
 Errors raised while parsing are `StructureError`s whose message starts with the path inside the tree
 (`children[2].then.kwargs.num_words: ...`) and, when loading a dataset, the row (`row 17: ...`).
+A tree is at most MAX_TREE_DEPTH composite levels deep and holds at most MAX_TREE_LEAVES leaves, so no row can
+make scoring recurse or loop without bound.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lsrif_trl.constraints.base import KwargError
+from lsrif_trl.constraints.base import MAX_TEXT_CHARS, Constraint, KwargError
 from lsrif_trl.constraints.registry import get_constraint
-from lsrif_trl.constraints.soft import get_soft
+from lsrif_trl.constraints.soft import SoftConstraint, get_soft
 
 NODE_TYPES = ("constraint", "parallel", "sequential", "conditional")
 LEAF_KINDS = ("hard", "soft")
 BRANCHES = ("then", "else")
 STRUCTURE_TYPES = ("parallel", "sequential", "conditional", "nested")
+MAX_TREE_DEPTH = 8  # composite levels (the builder nests up to 3; the paper's data 1)
+MAX_TREE_LEAVES = 64  # leaves of one tree, both branches counted (the builder draws up to 8; IFEval rows hold 6)
 
 
 class StructureError(ValueError):
@@ -31,12 +35,16 @@ class StructureError(ValueError):
 # Nodes compare and hash by identity (eq=False): reward code keys per-leaf scores by the leaf object itself.
 @dataclass(frozen=True, eq=False)
 class ConstraintNode:
-    """A leaf: one atomic constraint. Hard leaves carry validated kwargs; soft leaves carry the text to judge."""
+    """A leaf: one atomic constraint. Hard leaves carry validated kwargs; soft leaves carry the text to judge.
+
+    `constraint` is the registered object the id resolved to when the leaf was parsed (None for a leaf built by
+    hand), so scoring never looks the id up again."""
 
     id: str
     kind: Literal["hard", "soft"] = "hard"
     kwargs: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
+    constraint: Constraint | SoftConstraint | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +85,11 @@ Node = ConstraintNode | ParallelNode | SequentialNode | ConditionalNode
 def parse_structure(obj: Mapping[str, Any] | str, *, row: int | None = None) -> Node:
     """Parse and validate a tree given as a dict or a JSON string; `row` prefixes errors with `row N: `."""
     try:
-        return _parse_node(_decoded(obj, "structure"), "")
+        tree = _parse_node(_decoded(obj, "structure"), "", 0)
+        n_leaves = len(leaves(tree))
+        if n_leaves > MAX_TREE_LEAVES:
+            raise _fail("", f"{n_leaves} leaves, more than the limit of {MAX_TREE_LEAVES}")
+        return tree
     except StructureError as err:
         raise _with_row(err, row) from None
 
@@ -88,6 +100,10 @@ def parse_ifeval_row(instruction_id_list: Any, kwargs_list: Any, *, row: int | N
         kwargs_list = _decoded(kwargs_list, "kwargs")
         if not isinstance(instruction_id_list, list) or not instruction_id_list:
             raise StructureError(f"instruction_id_list: expected a non-empty list of ids, got {instruction_id_list!r}")
+        if len(instruction_id_list) > MAX_TREE_LEAVES:
+            raise StructureError(
+                f"instruction_id_list: {len(instruction_id_list)} ids, more than the limit of {MAX_TREE_LEAVES}"
+            )
         if kwargs_list is None:
             kwargs_list = [{}] * len(instruction_id_list)
         if not isinstance(kwargs_list, list) or len(kwargs_list) != len(instruction_id_list):
@@ -104,19 +120,6 @@ def parse_ifeval_row(instruction_id_list: Any, kwargs_list: Any, *, row: int | N
         raise _with_row(err, row) from None
 
 
-def parse_row(row: Mapping[str, Any], index: int | None = None) -> Node:
-    """The tree of a dataset row: its `structure` column, else its flat IFEval columns; errors name the row."""
-    if row.get("structure") is not None:
-        return parse_structure(row["structure"], row=index)
-    if "instruction_id_list" in row:
-        return parse_ifeval_row(row["instruction_id_list"], row.get("kwargs"), row=index)
-    where = f"row {index}: " if index is not None else ""
-    raise StructureError(
-        f"{where}no `structure` column and no `instruction_id_list`/`kwargs` columns; "
-        f"add one of them (DESIGN.md section 3)"
-    )
-
-
 def _decoded(value: Any, field: str) -> Any:
     """A column that may hold JSON text (as datasets often store nested values) as its Python value."""
     if not isinstance(value, str):
@@ -125,6 +128,8 @@ def _decoded(value: Any, field: str) -> Any:
         return json.loads(value)
     except json.JSONDecodeError as err:
         raise StructureError(f"{field}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise StructureError(f"{field}: nested too deeply to decode (the limit is {MAX_TREE_DEPTH} levels)") from None
 
 
 def _with_row(err: StructureError, row: int | None) -> StructureError:
@@ -141,7 +146,8 @@ def _fail(path: str, message: str) -> StructureError:
     return StructureError(f"{path or '<root>'}: {message}")
 
 
-def _parse_node(obj: Any, path: str) -> Node:
+def _parse_node(obj: Any, path: str, level: int) -> Node:
+    """The node at `path`, `level` composite nodes below the root."""
     if not isinstance(obj, Mapping):
         raise _fail(path, f"expected a node object with a `type`, got {type(obj).__name__} {obj!r:.80}")
     node_type = obj.get("type")
@@ -149,29 +155,37 @@ def _parse_node(obj: Any, path: str) -> Node:
         raise _fail(_join(path, "type"), f"expected one of {list(NODE_TYPES)}, got {node_type!r}")
     if node_type == "constraint":
         return _parse_leaf(obj, path)
+    if level >= MAX_TREE_DEPTH:
+        raise _fail(
+            path, f"a {node_type} node below {level} composite levels: deeper than the limit of {MAX_TREE_DEPTH}"
+        )
     if node_type in ("parallel", "sequential"):
         _reject_unknown_keys(obj, {"type", "children"}, path)
         children = obj.get("children")
         children_path = _join(path, "children")
         if not isinstance(children, list) or not children:
             raise _fail(children_path, f"expected a non-empty list of nodes, got {children!r:.80}")
-        parsed = tuple(_parse_node(c, _join(children_path, f"[{i}]")) for i, c in enumerate(children))
+        if len(children) > MAX_TREE_LEAVES:
+            raise _fail(children_path, f"{len(children)} children, more than the limit of {MAX_TREE_LEAVES} leaves")
+        parsed = tuple(_parse_node(c, _join(children_path, f"[{i}]"), level + 1) for i, c in enumerate(children))
         return ParallelNode(parsed) if node_type == "parallel" else SequentialNode(parsed)
-    return _parse_conditional(obj, path)
+    return _parse_conditional(obj, path, level + 1)
 
 
-def _parse_conditional(obj: Mapping[str, Any], path: str) -> ConditionalNode:
+def _parse_conditional(obj: Mapping[str, Any], path: str, level: int) -> ConditionalNode:
     _reject_unknown_keys(obj, {"type", "condition", "active", "then", "else"}, path)
     condition = obj.get("condition")
     if not isinstance(condition, str) or not condition.strip():
         raise _fail(_join(path, "condition"), f"expected a non-empty string, got {condition!r:.80}")
+    if len(condition) > MAX_TEXT_CHARS:
+        raise _fail(_join(path, "condition"), f"{len(condition)} characters, more than the limit of {MAX_TEXT_CHARS}")
     active = obj.get("active")
     if active not in BRANCHES:
         raise _fail(_join(path, "active"), f"expected 'then' or 'else', got {active!r}")
     if "then" not in obj:
         raise _fail(_join(path, "then"), "missing; a conditional needs a `then` node (`else` is optional)")
-    then = _parse_node(obj["then"], _join(path, "then"))
-    else_ = _parse_node(obj["else"], _join(path, "else")) if obj.get("else") is not None else None
+    then = _parse_node(obj["then"], _join(path, "then"), level)
+    else_ = _parse_node(obj["else"], _join(path, "else"), level) if obj.get("else") is not None else None
     return ConditionalNode(condition=condition, active=active, then=then, else_=else_)
 
 
@@ -184,15 +198,17 @@ def _parse_leaf(obj: Mapping[str, Any], path: str) -> ConstraintNode:
         return _hard_leaf(obj.get("id"), obj.get("kwargs"), _join(path, "id"), _join(path, "kwargs"))
     constraint_id, text = obj.get("id"), obj.get("text")
     try:
-        get_soft(constraint_id)
+        soft = get_soft(constraint_id)
     except ValueError as err:
         raise _fail(_join(path, "id"), str(err)) from None
     if not isinstance(text, str) or not text.strip():
         raise _fail(_join(path, "text"), "a soft constraint needs the non-empty `text` a judge scores against")
+    if len(text) > MAX_TEXT_CHARS:
+        raise _fail(_join(path, "text"), f"{len(text)} characters, more than the limit of {MAX_TEXT_CHARS}")
     kwargs = obj.get("kwargs") or {}
     if not isinstance(kwargs, Mapping):
         raise _fail(_join(path, "kwargs"), f"expected an object, got {kwargs!r:.80}")
-    return ConstraintNode(id=constraint_id, kind="soft", kwargs=dict(kwargs), text=text)
+    return ConstraintNode(id=constraint_id, kind="soft", kwargs=dict(kwargs), text=text, constraint=soft)
 
 
 def _hard_leaf(constraint_id: Any, kwargs: Any, id_path: str, kwargs_path: str) -> ConstraintNode:
@@ -217,7 +233,7 @@ def _hard_leaf(constraint_id: Any, kwargs: Any, id_path: str, kwargs_path: str) 
         message = str(err).removeprefix(f"{constraint_id}: ")
         where = _join(kwargs_path, err.field) if isinstance(err, KwargError) else kwargs_path
         raise _fail(where, f"{message} [{constraint_id}]") from None
-    return ConstraintNode(id=constraint_id, kind="hard", kwargs=validated)
+    return ConstraintNode(id=constraint_id, kind="hard", kwargs=validated, constraint=constraint)
 
 
 def _reject_unknown_keys(obj: Mapping[str, Any], allowed: set[str], path: str) -> None:

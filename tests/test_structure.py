@@ -5,6 +5,8 @@ import json
 import pytest
 
 from lsrif_trl.structure import (
+    MAX_TREE_DEPTH,
+    MAX_TREE_LEAVES,
     ConditionalNode,
     ConstraintNode,
     ParallelNode,
@@ -14,7 +16,6 @@ from lsrif_trl.structure import (
     depth,
     leaves,
     parse_ifeval_row,
-    parse_row,
     parse_structure,
     render_line,
     structure_type,
@@ -123,30 +124,6 @@ def test_errors_name_the_path_inside_the_tree(tree, message):
     assert message in str(err.value)
 
 
-def test_errors_name_the_row_when_loading_a_dataset():
-    row = {"structure": json.dumps({"type": "parallel", "children": [{**WORDS, "kwargs": {}}]})}
-    with pytest.raises(StructureError, match=r"^row 17: children\[0\]\.kwargs\.num_words: missing kwarg"):
-        parse_row(row, 17)
-
-
-def test_a_row_with_neither_form_says_what_to_add():
-    with pytest.raises(StructureError, match="row 3: no `structure` column and no `instruction_id_list`"):
-        parse_row({"prompt": "hi"}, 3)
-
-
-def test_flat_ifeval_rows_read_as_a_parallel_node():
-    row = {
-        "instruction_id_list": ["punctuation:no_comma", "length_constraints:number_words"],
-        "kwargs": [{"num_words": None, "relation": None}, {"num_words": 50, "relation": "less than"}],
-    }
-    tree = parse_row(row, 0)
-    assert isinstance(tree, ParallelNode)
-    assert [(leaf.id, leaf.kwargs) for leaf in tree.children] == [
-        ("punctuation:no_comma", {}),
-        ("length_constraints:number_words", {"num_words": 50, "relation": "less than"}),
-    ]
-
-
 def test_flat_ifeval_errors_name_the_list_position():
     with pytest.raises(StructureError, match=r"row 4: kwargs\[1\]\.num_words: kwarg 'num_words': expected int"):
         parse_ifeval_row(["punctuation:no_comma", "length_constraints:number_words"], [{}, {"num_words": "x"}], row=4)
@@ -203,3 +180,30 @@ def test_render_line_is_one_readable_line():
         "if[else] 'the text is a question' ? "
         'length_constraints:number_words{"num_words":50,"relation":"less than"} : change_case:english_lowercase)'
     )
+
+
+def _nested(levels: int) -> dict:
+    node = NO_COMMA
+    for _ in range(levels):
+        node = {"type": "parallel", "children": [node]}
+    return node
+
+
+def test_a_tree_deeper_than_the_limit_is_rejected_naming_the_path_and_the_limit():
+    assert depth(parse_structure(_nested(MAX_TREE_DEPTH))) == MAX_TREE_DEPTH
+    with pytest.raises(StructureError, match=rf"^row 2: children\[0\](\.children\[0\])*: .*limit of {MAX_TREE_DEPTH}"):
+        parse_structure(json.dumps(_nested(300)), row=2)
+
+
+def test_json_nested_beyond_the_decoder_is_a_structure_error_not_a_recursion_error():
+    text = '{"type": "parallel", "children": [' * 100_000 + "]}" * 100_000
+    with pytest.raises(StructureError, match="nested too deeply"):
+        parse_structure(text)
+
+
+def test_more_leaves_than_the_limit_are_rejected():
+    wide = {"type": "parallel", "children": [{"type": "parallel", "children": [NO_COMMA] * 40}] * 2}
+    with pytest.raises(StructureError, match=f"80 leaves, more than the limit of {MAX_TREE_LEAVES}"):
+        parse_structure(wide)
+    with pytest.raises(StructureError, match=f"limit of {MAX_TREE_LEAVES}"):
+        parse_ifeval_row(["punctuation:no_comma"] * (MAX_TREE_LEAVES + 1), None)

@@ -7,6 +7,7 @@ the reward can never disagree about what a constraint means.
 from __future__ import annotations
 
 import random
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -20,16 +21,29 @@ class KwargError(ValueError):
         self.field = field
 
 
+MAX_TEXT_CHARS = 2000  # a str kwarg, or one item of a list kwarg (IFEval's longest, prompt_to_repeat, has 318)
+MAX_LIST_ITEMS = 32  # items of a list kwarg (IFEval's longest keyword list has 5)
+MAX_REGEX_CHARS = 100  # a kwarg the reference compiles as a regex (IFEval's longest has 13 characters)
+REGEX_SYNTAX = re.compile(r"[\\^$*+?{}\[\]()|]")  # what a regex kwarg may not hold; `.` stays (IFEval's "P.S.")
+
+
 @dataclass(frozen=True)
 class Param:
-    """One keyword argument of a constraint: its name, type and allowed values."""
+    """One keyword argument of a constraint: its name, type and allowed values.
+
+    Every int or float kwarg has a `maximum`, so no row can make a check allocate or loop without bound. A `regex`
+    kwarg is one the reference compiles as a regular expression: it may hold literal text and `.` only (no
+    quantifier, group, class, alternation, anchor or escape), so its search is linear in the response for a
+    pattern of at most MAX_REGEX_CHARS; IFEval's own kwargs all fit, and the regex they form is unchanged."""
 
     name: str
     type: type  # int, float, str or list (a list of `item_type`)
     required: bool = True
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
     item_type: type = str
+    regex: bool = False
 
     def validate(self, constraint_id: str, value: Any) -> Any:
         """Return `value` normalised to this param's type, or raise a KwargError naming id and field."""
@@ -50,9 +64,30 @@ class Param:
                 )
         if self.choices is not None and value not in self.choices:
             raise KwargError(f"{where}: expected one of {list(self.choices)}, got {value!r}", self.name)
+        if self.type is float and value != value:
+            raise KwargError(f"{where}: expected a number, got NaN", self.name)
         if self.minimum is not None and value < self.minimum:
             raise KwargError(f"{where}: expected a value >= {self.minimum}, got {value!r}", self.name)
+        if self.maximum is not None and value > self.maximum:
+            raise KwargError(f"{where}: expected a value <= {self.maximum:g} (the limit), got {value!r}", self.name)
+        if self.type is list and len(value) > MAX_LIST_ITEMS:
+            raise KwargError(f"{where}: {len(value)} items, more than the limit of {MAX_LIST_ITEMS}", self.name)
+        for text in value if self.type is list else (value,):
+            if isinstance(text, str):
+                self._check_text(where, text)
         return value
+
+    def _check_text(self, where: str, text: str) -> None:
+        limit = MAX_REGEX_CHARS if self.regex else MAX_TEXT_CHARS
+        if len(text) > limit:
+            raise KwargError(f"{where}: {len(text)} characters, more than the limit of {limit}", self.name)
+        syntax = REGEX_SYNTAX.search(text) if self.regex else None
+        if syntax:
+            raise KwargError(
+                f"{where}: {text!r:.60} uses regular-expression syntax ({syntax.group()!r}); this kwarg is matched as "
+                "a regex, so only literal text and `.` are accepted (the limit that keeps its search linear)",
+                self.name,
+            )
 
 
 class Constraint(ABC):

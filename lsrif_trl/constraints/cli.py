@@ -32,6 +32,10 @@ def describe_param(param: Param) -> str:
         text += f" in {list(param.choices)}"
     if param.minimum is not None:
         text += f" >= {param.minimum:g}"
+    if param.maximum is not None:
+        text += f" <= {param.maximum:g}"
+    if param.regex:
+        text += " (regex: literal text and `.` only)"
     return text if param.required else text + " (optional)"
 
 

@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 from lsrif_trl.constraints import language, punkt_fast, text
+from lsrif_trl.constraints.base import Constraint
 from lsrif_trl.constraints.ifeval.common import user_pattern
 from lsrif_trl.constraints.registry import get_constraint
 
@@ -47,13 +48,13 @@ def _distinct_loose_candidates(response: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def follows_strict(response: str, constraint_id: str, kwargs: dict[str, Any] | None = None) -> bool:
-    """IFEval strict: non-empty after stripping and the check passes (anything but a str fails)."""
-    return (
-        isinstance(response, str)
-        and bool(response.strip())
-        and get_constraint(constraint_id).check(response, kwargs or {})
-    )
+def follows_strict(response: str, constraint: str | Constraint, kwargs: dict[str, Any] | None = None) -> bool:
+    """IFEval strict: non-empty after stripping and the check passes (anything but a str fails); `constraint` is
+    an id or the registered object itself (a parsed leaf's, so no lookup per check)."""
+    if not isinstance(response, str) or not response.strip():
+        return False
+    resolved = get_constraint(constraint) if isinstance(constraint, str) else constraint
+    return resolved.check(response, kwargs or {})
 
 
 def follows_both(response: str, constraint_id: str, kwargs: dict[str, Any] | None = None) -> tuple[bool, bool]:

@@ -37,7 +37,7 @@ class WordsPerParagraph(TrainingConstraint):
     """Every blank-line paragraph has at least / at most `num_words` words."""
 
     id = "count:words_per_paragraph"
-    params = (bound_param(), Param("num_words", int, minimum=1))
+    params = (bound_param(), Param("num_words", int, minimum=1, maximum=10_000))
     phrasings = (
         "Each paragraph must contain {relation} {num_words} words.",
         "Write {relation} {num_words} words in every paragraph.",
@@ -60,7 +60,7 @@ class SentencesPerParagraph(TrainingConstraint):
     """Every blank-line paragraph has exactly `num_sentences` sentences."""
 
     id = "count:sentences_per_paragraph"
-    params = (Param("num_sentences", int, minimum=1),)
+    params = (Param("num_sentences", int, minimum=1, maximum=1000),)
     phrasings = (
         "Every paragraph should have exactly {num_sentences} sentence{num_sentences_s}.",
         "Write paragraphs (separated by blank lines) of exactly {num_sentences} sentence{num_sentences_s} each.",
@@ -83,7 +83,7 @@ class ParagraphCount(TrainingConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by blank lines."""
 
     id = "count:paragraphs"
-    params = (Param("num_paragraphs", int, minimum=1),)
+    params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "Write exactly {num_paragraphs} paragraphs, separated from each other by a blank line.",
         "Your answer must consist of {num_paragraphs} paragraphs with an empty line between them.",
@@ -106,7 +106,7 @@ class LetterCount(TrainingConstraint):
     """The response holds at least / at most `num_letters` letters (any alphabet; digits and marks excluded)."""
 
     id = "count:letters"
-    params = (bound_param(), Param("num_letters", int, minimum=1))
+    params = (bound_param(), Param("num_letters", int, minimum=1, maximum=100_000))
     phrasings = (
         "Use {relation} {num_letters} letters in total.",
         "Your response should contain {relation} {num_letters} letters, counting every letter of every word.",
@@ -127,7 +127,7 @@ class UniqueWordRatio(TrainingConstraint):
     """At least `min_percent` % of the words are distinct (ignoring case)."""
 
     id = "count:unique_word_ratio"
-    params = (Param("min_percent", int, minimum=1),)
+    params = (Param("min_percent", int, minimum=1, maximum=100),)
     phrasings = (
         "Vary your vocabulary: at least {min_percent}% of the words you use must be different words.",
         "Make sure that at least {min_percent} percent of your words are unique (case does not matter).",
@@ -147,7 +147,7 @@ class WordsPerSentence(TrainingConstraint):
     """No sentence has more than `max_words` words."""
 
     id = "count:words_per_sentence"
-    params = (Param("max_words", int, minimum=1),)
+    params = (Param("max_words", int, minimum=1, maximum=10_000),)
     phrasings = (
         "No sentence may be longer than {max_words} words.",
         "Keep every sentence to at most {max_words} words.",
@@ -170,7 +170,7 @@ class NumeralCount(TrainingConstraint):
     """At least / at most `num_numerals` numbers written in digits (`3.5` and `1,200` count once)."""
 
     id = "count:numerals"
-    params = (bound_param(), Param("num_numerals", int, minimum=0))
+    params = (bound_param(), Param("num_numerals", int, minimum=0, maximum=1000))
     phrasings = (
         "Include {relation} {num_numerals} number{num_numerals_s} written in digits.",
         "Your response should contain {relation} {num_numerals} numeral{num_numerals_s} (numbers written with digits).",
@@ -191,7 +191,7 @@ class QuestionCount(TrainingConstraint):
     """Exactly `num_questions` questions (a run of question marks counts once)."""
 
     id = "count:questions"
-    params = (Param("num_questions", int, minimum=1),)
+    params = (Param("num_questions", int, minimum=1, maximum=1000),)
     phrasings = (
         "Ask exactly {num_questions} question{num_questions_s} in your response.",
         "Include exactly {num_questions} question{num_questions_s} ending in a question mark, and no other question marks.",
@@ -276,7 +276,7 @@ class SemicolonCount(TrainingConstraint):
     """At least `min_semicolons` semicolons."""
 
     id = "punctuation:semicolons"
-    params = (Param("min_semicolons", int, minimum=1),)
+    params = (Param("min_semicolons", int, minimum=1, maximum=1000),)
     phrasings = (
         "Use at least {min_semicolons} semicolon{min_semicolons_s}.",
         "Join related clauses with semicolons; use at least {min_semicolons} of them.",

@@ -107,7 +107,7 @@ class NumberedList(TrainingConstraint):
     """A numbered list of exactly `num_items` items, numbered 1, 2, ... in order (`1.` or `1)`)."""
 
     id = "format:numbered_list"
-    params = (Param("num_items", int, minimum=1),)
+    params = (Param("num_items", int, minimum=1, maximum=100),)
     phrasings = (
         "Include a numbered list with exactly {num_items} item{num_items_s} (1., 2., ...).",
         "Present your main points as a numbered list of {num_items} item{num_items_s}.",
@@ -153,7 +153,7 @@ class QAPairs(TrainingConstraint):
     """Exactly `num_pairs` question-answer pairs: lines starting `Q:` and `A:`, alternating, none empty."""
 
     id = "format:qa_pairs"
-    params = (Param("num_pairs", int, minimum=1),)
+    params = (Param("num_pairs", int, minimum=1, maximum=100),)
     phrasings = (
         "Format the response as exactly {num_pairs} question-and-answer pair{num_pairs_s}, each question on a line "
         "starting with 'Q:' and its answer on a line starting with 'A:'.",
@@ -177,7 +177,7 @@ class MarkdownTable(TrainingConstraint):
     """One markdown table: a header row, a `|---|` separator, and exactly `num_rows` rows of `num_columns` cells."""
 
     id = "format:markdown_table"
-    params = (Param("num_rows", int, minimum=1), Param("num_columns", int, minimum=1))
+    params = (Param("num_rows", int, minimum=1, maximum=100), Param("num_columns", int, minimum=1, maximum=100))
     phrasings = (
         "Include a markdown table with {num_columns} columns and {num_rows} row{num_rows_s} below the header.",
         "Present the key information in one markdown table: a header row, then {num_rows} row{num_rows_s} of "

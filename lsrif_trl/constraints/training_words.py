@@ -200,7 +200,7 @@ class MaxWordLength(TrainingConstraint):
     """No word is longer than `max_letters` characters."""
 
     id = "words:max_word_length"
-    params = (Param("max_letters", int, minimum=1),)
+    params = (Param("max_letters", int, minimum=1, maximum=100),)
     phrasings = (
         "Do not use any word longer than {max_letters} letters.",
         "Every word in your response must have {max_letters} letters or fewer.",
@@ -260,7 +260,7 @@ class Palindrome(TrainingConstraint):
     """At least one word that reads the same backwards, of `min_length` letters or more."""
 
     id = "words:palindrome"
-    params = (Param("min_length", int, minimum=2),)
+    params = (Param("min_length", int, minimum=2, maximum=100),)
     phrasings = (
         "Include at least one palindrome word of {min_length} or more letters (like '{example}').",
         "Use a word of at least {min_length} letters that reads the same backwards and forwards.",
@@ -331,7 +331,11 @@ class KeywordPosition(TrainingConstraint):
     """The `word_number`-th word of the `sentence_number`-th sentence is `keyword` (both counted from 1)."""
 
     id = "keywords:specific_position"
-    params = (_keyword_param(), Param("sentence_number", int, minimum=1), Param("word_number", int, minimum=1))
+    params = (
+        _keyword_param(),
+        Param("sentence_number", int, minimum=1, maximum=1000),
+        Param("word_number", int, minimum=1, maximum=1000),
+    )
     phrasings = (
         "Make '{keyword}' word number {word_number} of sentence number {sentence_number}.",
         "In sentence {sentence_number} of your response, word {word_number} must be '{keyword}'.",
@@ -390,7 +394,7 @@ class PhraseTimes(TrainingConstraint):
     """The phrase `phrase` occurs exactly `times` times (whole words, any case)."""
 
     id = "repeat:phrase_times"
-    params = (Param("phrase", str), Param("times", int, minimum=1))
+    params = (Param("phrase", str), Param("times", int, minimum=1, maximum=1000))
     phrasings = (
         "Use the exact phrase '{phrase}' {times} time{times_s}.",
         "Repeat the phrase '{phrase}' exactly {times} time{times_s} in your response.",

@@ -23,7 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     build = commands.add_parser("build", help="build an LSRInstruct-style dataset offline (optionally LLM-reworded)")
     build.add_argument("--num-examples", type=int, required=True, help="instructions to build")
-    build.add_argument("--output", required=True, help="output folder")
+    build.add_argument("--output", required=True, help="output folder (an existing one needs --overwrite)")
+    build.add_argument("--overwrite", action="store_true", help="replace the dataset already in --output")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--max-depth", type=int, default=1, help="nesting depth (1 as in the paper; up to 3 for eval)")
     default_mix = ",".join(f"{k}={v}" for k, v in DEFAULT_STRUCTURE_MIX.items())
@@ -86,6 +87,14 @@ def run_build(args: argparse.Namespace) -> int:
     """Build, optionally reword, validate, save, report and push; returns the exit code."""
     if bool(args.rewrite_endpoint) != bool(args.rewrite_model):
         print("error: --rewrite-endpoint and --rewrite-model go together", file=sys.stderr)
+        return EXIT_INVALID
+    output = Path(args.output)
+    if output.exists() and not args.overwrite and (output.is_file() or any(output.iterdir())):
+        print(
+            f"error: --output {output} already holds files (a dataset built earlier?); nothing was changed. Pass "
+            "--overwrite to replace it, or choose another --output",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     try:
         options = {

@@ -3,8 +3,8 @@
 The contract (DESIGN.md section 3): a `prompt` column (chat messages `[{"role", "content"}, ...]` ending with a
 user turn, or a plain string) and, per row, either a `structure` tree or the flat IFEval columns
 (`instruction_id_list` + `kwargs`). The builder's extra columns are checked when present: `structure_type`,
-`depth` and `n_constraints` must agree with the tree, `level` is a count in 1..n_constraints, `families` a
-list of strings, `id` unique.
+`depth`, `n_constraints` and `families` must agree with the tree, `level` is a count in 1..n_constraints, `id`
+unique. Trees are read through `lsrif_trl.trees`, once per distinct tree; `validated_trees` returns them.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+from pyarrow import ArrowException
 
 from lsrif_trl.data.constraint_pool import load_all_constraints
-from lsrif_trl.structure import StructureError, depth, leaves, parse_ifeval_row, parse_structure, structure_type
+from lsrif_trl.jsonl import read_objects
+from lsrif_trl.trees import DatasetTrees, TreeReader
 
 ROLES = ("system", "user", "assistant")
 FORMATS = ("disk", "parquet", "jsonl")
+SUFFIXES = (".parquet", ".jsonl", ".json")
 MAX_REPORTED_ERRORS = 50
 
 
@@ -50,33 +53,28 @@ def _prompt_error(prompt: Any) -> str | None:
     return None
 
 
-def _row_errors(row: Mapping[str, Any]) -> list[str]:
-    """Problems of one row, each as `field: message`."""
+def _row_errors(row: Mapping[str, Any], reader: TreeReader) -> list[str]:
+    """Problems of one row, each as `field: message`; its tree is read through `reader`."""
     errors = []
     problem = _prompt_error(row.get("prompt"))
     if problem:
         errors.append(f"prompt{problem if problem.startswith('[') else ': ' + problem}")
-    try:
-        if row.get("structure") is not None:
-            tree = parse_structure(row["structure"])
-        elif row.get("instruction_id_list") is not None:
-            tree = parse_ifeval_row(row["instruction_id_list"], row.get("kwargs"))
-        else:
-            return [*errors, "structure: missing; give a `structure` tree or `instruction_id_list` + `kwargs`"]
-    except StructureError as err:
-        field = "structure" if row.get("structure") is not None else "instruction"
-        return [*errors, f"{field}: {err}" if field == "structure" else str(err)]
-    n = len(leaves(tree))
-    expected = {"structure_type": structure_type(tree), "depth": depth(tree), "n_constraints": n}
+    facts = reader.add(row)
+    if facts is None:
+        return [*errors, reader.last_error]
+    n = len(facts.leaves)
+    expected = {"structure_type": facts.type, "depth": facts.depth, "n_constraints": n}
     for name, value in expected.items():
         if name in row and row[name] != value:
             errors.append(f"{name}: says {row[name]!r} but the structure gives {value!r}")
     level = row.get("level", n)
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= n:
         errors.append(f"level: expected an integer in 1..{n} (the number of constraints), got {level!r}")
-    families = row.get("families", [])
+    families = row.get("families", list(facts.families))
     if not isinstance(families, list) or not all(isinstance(f, str) for f in families):
         errors.append(f"families: expected a list of strings, got {families!r:.80}")
+    elif sorted(set(families)) != list(facts.families):
+        errors.append(f"families: says {families!r:.80} but the structure gives {list(facts.families)!r:.80}")
     return errors
 
 
@@ -90,17 +88,29 @@ def _rows(dataset: Dataset, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
 
 def row_errors(dataset: Dataset, max_errors: int = MAX_REPORTED_ERRORS) -> tuple[list[str], int]:
     """(the first `max_errors` problems as `row i (id X): field: message`, the total number of problems)."""
+    messages, total, _ = _checked(dataset, max_errors)
+    return messages, total
+
+
+def _checked(dataset: Dataset, max_errors: int) -> tuple[list[str], int, DatasetTrees]:
+    """`row_errors` and the dataset's trees, read in the same pass."""
     load_all_constraints()
+    reader = TreeReader()
     columns = set(dataset.column_names)
     if "prompt" not in columns:
-        return [f"columns: no `prompt` column (found {sorted(columns)})"], 1
+        return [f"columns: no `prompt` column (found {sorted(columns)})"], 1, reader.result()
     if "structure" not in columns and "instruction_id_list" not in columns:
-        return [f"columns: no `structure` (or `instruction_id_list` + `kwargs`) column (found {sorted(columns)})"], 1
+        found = sorted(columns)
+        return (
+            [f"columns: no `structure` (or `instruction_id_list` + `kwargs`) column (found {found})"],
+            1,
+            reader.result(),
+        )
     messages: list[str] = []
     total = 0
     seen_ids: dict[str, int] = {}
     for i, row in enumerate(_rows(dataset)):
-        problems = _row_errors(row)
+        problems = _row_errors(row, reader)
         row_id = row.get("id")
         if isinstance(row_id, str):
             if row_id in seen_ids:
@@ -109,19 +119,45 @@ def row_errors(dataset: Dataset, max_errors: int = MAX_REPORTED_ERRORS) -> tuple
         total += len(problems)
         where = f"row {i}" + (f" (id {row_id})" if isinstance(row_id, str) else "")
         messages.extend(f"{where}: {p}" for p in problems[: max(0, max_errors - len(messages))])
-    return messages, total
+    return messages, total, reader.result()
+
+
+def validated_trees(dataset: Dataset, source: str = "dataset") -> DatasetTrees:
+    """The trees of `dataset` if every row follows the contract; a DatasetValidationError listing problems otherwise."""
+    errors, total, trees = _checked(dataset, MAX_REPORTED_ERRORS)
+    if total:
+        raise DatasetValidationError(errors, total, source)
+    return trees
 
 
 def validate_rows(dataset: Dataset, source: str = "dataset") -> Dataset:
     """`dataset` unchanged if every row follows the contract; a DatasetValidationError listing problems otherwise."""
-    errors, total = row_errors(dataset)
-    if total:
-        raise DatasetValidationError(errors, total, source)
+    validated_trees(dataset, source)
     return dataset
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """Whether `name`, not found on disk, reads as a Hub dataset id (`name` or `owner/name`) rather than a local
+    path (one starting with `.`, `/` or `~`, with a data file suffix, with two or more `/`, or inside an existing
+    folder)."""
+    path = Path(name)
+    local = name.startswith((".", "/", "~")) or name.count("/") > 1 or path.suffix.lower() in SUFFIXES
+    return not (local or ("/" in name and path.parent.is_dir()))
+
+
+def read_jsonl(path: Path) -> Dataset:
+    """A JSONL file as a Dataset, read with the project's line reader (errors name the file and the line)."""
+    rows = [row for _, row in read_objects(path)]
+    try:
+        return Dataset.from_list(rows)
+    except (ArrowException, TypeError, ValueError) as err:  # rows whose columns do not form one table
+        raise ValueError(f"{path}: the lines do not form one table ({type(err).__name__}: {err})") from None
 
 
 def _read(path_or_hub_id: str, split: str) -> Dataset:
     path = Path(path_or_hub_id)
+    if path.is_dir() and (path / f"{split}.jsonl").is_file():
+        return read_jsonl(path / f"{split}.jsonl")
     if path.is_dir():
         if (path / "dataset_dict.json").exists():
             data = load_from_disk(str(path))
@@ -136,10 +172,12 @@ def _read(path_or_hub_id: str, split: str) -> Dataset:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return Dataset.from_parquet(str(path))
-        if suffix in (".jsonl", ".json"):
+        if suffix == ".jsonl":
+            return read_jsonl(path)
+        if suffix == ".json":
             return Dataset.from_json(str(path))
         raise ValueError(f"{path}: unsupported file type {suffix!r}; use .parquet, .jsonl or a save_to_disk folder")
-    if path_or_hub_id.startswith((".", "/", "~")) or path_or_hub_id.count("/") > 1:
+    if not looks_like_hub_id(path_or_hub_id):
         raise FileNotFoundError(f"{path_or_hub_id}: no such file or folder (and not a Hub id like `owner/name`)")
     try:
         return load_dataset(path_or_hub_id, split=split)

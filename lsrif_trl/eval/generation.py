@@ -442,7 +442,16 @@ def check_resume_settings(output_path: Path, settings: dict[str, Any]) -> None:
     """Refuse to add answers made with other settings to an existing responses file; record them for a new one."""
     path = settings_path(output_path)
     if path.exists():
-        before = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(
+                f"{path}: not a readable settings file ({type(err).__name__}: {err}; a write cut short?); it records "
+                f"the model and sampling settings of {output_path}. delete it to record the current settings, or use "
+                "another --output-dir"
+            ) from None
+        if not isinstance(before, dict):
+            raise ValueError(f"{path}: expected a JSON object of settings, got {type(before).__name__}; delete it")
         if before != settings:
             was = {k: v for k, v in before.items() if settings.get(k) != v}
             now = {k: settings.get(k) for k in was}
@@ -450,8 +459,10 @@ def check_resume_settings(output_path: Path, settings: dict[str, Any]) -> None:
                 f"{output_path} holds answers generated with other settings (before: {was}; now: {now}); "
                 "use another --output-dir, or delete the file to start over"
             )
-    else:
-        path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    else:  # written whole and renamed into place, so a kill cannot leave it torn
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        partial.replace(path)
 
 
 def run_generation(generator: Generator, prompts: Iterable[str], output_path: Path) -> GenerationStats:

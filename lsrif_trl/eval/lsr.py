@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lsrif_trl.constraints.registry import get_constraint
 from lsrif_trl.eval import generation
 from lsrif_trl.rewards.lsrm import LSRMConfig, aggregate
 from lsrif_trl.rewards.scoring import score_completions
-from lsrif_trl.structure import STRUCTURE_TYPES, Node, active_leaves, parse_structure
+from lsrif_trl.structure import STRUCTURE_TYPES, Node, active_leaves
+from lsrif_trl.trees import STRUCTURE, TreeSource, read_tree
 
 BENCHMARK = "lsr"
 AGGREGATIONS = ("lsrm", "flat", "all")
@@ -68,7 +68,7 @@ class LSRExample:
 
     @property
     def tree(self) -> Node:
-        return parse_structure(self.structure)
+        return read_tree(TreeSource(STRUCTURE, self.structure)).tree
 
 
 def cell_of(structure_type: str, depth: int) -> str:
@@ -196,10 +196,6 @@ class PromptScore:
         }
 
 
-def _family(constraint_id: str) -> str:
-    return get_constraint(constraint_id).family
-
-
 def score_lsr(examples: list[LSRExample], responses: dict[str, str], allow_missing: bool = False) -> list[PromptScore]:
     """Score every example's response under lsrm, flat and all (a missing response is an error or, if allowed, '')."""
     missing = [e.prompt for e in examples if e.prompt not in responses]
@@ -219,7 +215,8 @@ def score_lsr(examples: list[LSRExample], responses: dict[str, str], allow_missi
         scores["flat"] = row.reward
         active = set(active_leaves(tree))  # nodes hash by identity
         leaves = [
-            LeafResult(leaf.id, _family(leaf.id), leaf in active, score) for leaf, score in row.leaf_scores.items()
+            LeafResult(leaf.id, leaf.constraint.family, leaf in active, score)
+            for leaf, score in row.leaf_scores.items()
         ]
         results.append(PromptScore(example, answer, scores, leaves, row.errors))
     return results

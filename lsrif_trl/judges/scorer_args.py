@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from lsrif_trl.judges import build_soft_scorer
 from lsrif_trl.rewards.soft import SoftScorer
-from lsrif_trl.structure import leaves, parse_structure
 
 
 @dataclass
@@ -75,15 +74,3 @@ class SoftScorerArguments:
     def build_soft_scorer(self) -> SoftScorer | None:
         """The configured scorer (None for `soft_scorer: none`); ValueError naming the key to fix."""
         return build_soft_scorer(self.soft_scorer, **self.soft_scorer_options())
-
-
-def first_soft_leaf(structures: Any) -> tuple[int, str] | None:
-    """(row, constraint id) of the first soft leaf in a `structure` column, or None when every leaf is hard."""
-    for row, structure in enumerate(structures):
-        text = structure if isinstance(structure, str) else None
-        if text is not None and '"soft"' not in text:  # cheap skip: a soft leaf always says "kind": "soft"
-            continue
-        soft = [leaf.id for leaf in leaves(parse_structure(structure)) if leaf.kind == "soft"]
-        if soft:
-            return row, soft[0]
-    return None

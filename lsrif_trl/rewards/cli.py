@@ -19,7 +19,8 @@ from lsrif_trl.rewards.lsrm import AGGREGATIONS, SEQ_MODES, LSRMConfig
 from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.rewards.scoring import RowScore, score_completions
 from lsrif_trl.rewards.think import UNCLOSED_POLICIES
-from lsrif_trl.structure import Node, StructureError, depth, leaves, parse_row, render_line, structure_type
+from lsrif_trl.structure import StructureError, render_line
+from lsrif_trl.trees import TreeFacts, row_tree
 
 EXIT_BAD_INPUT = 2
 
@@ -57,14 +58,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"lsrif score: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     rows = score_completions(
-        trees, completions, config, unclosed=args.unclosed_think, opened_in_prompt=args.think_opened_in_prompt
+        [t.tree for t in trees],
+        completions,
+        config,
+        unclosed=args.unclosed_think,
+        opened_in_prompt=args.think_opened_in_prompt,
     )
-    for tree, row in zip(trees, rows, strict=True):
-        sys.stdout.write(json.dumps(result_record(tree, row, config), ensure_ascii=False) + "\n")
+    for facts, row in zip(trees, rows, strict=True):
+        sys.stdout.write(json.dumps(result_record(facts, row, config), ensure_ascii=False) + "\n")
     return 0
 
 
-def read_lines(path: Path) -> tuple[list[Node], list[Any]]:
+def read_lines(path: Path) -> tuple[list[TreeFacts], list[Any]]:
     """The parsed tree and the completion of every line; BadLine on the first line that is not usable."""
     trees, completions = [], []
     with path.open(encoding="utf-8") as handle:
@@ -77,40 +82,37 @@ def read_lines(path: Path) -> tuple[list[Node], list[Any]]:
     return trees, completions
 
 
-def parse_line(line: str, where: str) -> tuple[Node, Any]:
-    """One input line as (tree, completion)."""
+def parse_line(line: str, where: str) -> tuple[TreeFacts, Any]:
+    """One input line as (its tree's facts, completion)."""
     if not line.strip():
         raise BadLine(f"{where}: empty line; every line needs `structure` and `completion`")
     record = json_object(line, where, BadLine)
     try:
-        tree = parse_row(record)
+        facts = row_tree(record)
     except StructureError as err:
-        flat = record.get("structure") is None and "instruction_id_list" in record
-        field = "instruction_id_list/kwargs" if flat else "structure"
-        raise BadLine(f"{where}: {field}: {err}") from None
-    soft = [leaf.id for leaf in leaves(tree) if leaf.kind == "soft"]
-    if soft:
+        raise BadLine(f"{where}: {err}") from None
+    if facts.soft_ids:
         raise BadLine(
-            f"{where}: structure: soft constraint {soft[0]!r}; `lsrif score` scores hard constraints only "
+            f"{where}: structure: soft constraint {facts.soft_ids[0]!r}; `lsrif score` scores hard constraints only "
             f"(soft leaves need a judge, see lsrif_trl.judges)"
         )
     completion = record.get("completion")
     if not isinstance(completion, str | list):
         raise BadLine(f"{where}: completion: expected a string (or a list of chat messages), got {completion!r:.60}")
-    return tree, completion
+    return facts, completion
 
 
-def result_record(tree: Node, row: RowScore, config: LSRMConfig) -> dict[str, Any]:
+def result_record(facts: TreeFacts, row: RowScore, config: LSRMConfig) -> dict[str, Any]:
     """The output line: the reward first, then what explains it (leaves not scored have `score: null`)."""
     return {
         "reward": row.reward,
         "aggregation": config.aggregation,
-        "structure_type": structure_type(tree),
-        "depth": depth(tree),
+        "structure_type": facts.type,
+        "depth": facts.depth,
         "all_passed": row.all_passed,
         "leaves": [
-            {"id": leaf.id, "kwargs": leaf.kwargs, "score": row.leaf_scores.get(leaf)} for leaf in leaves(tree)
+            {"id": leaf.id, "kwargs": leaf.kwargs, "score": row.leaf_scores.get(leaf)} for leaf in facts.leaves
         ],
         "errors": row.errors,
-        "structure": render_line(tree),
+        "structure": render_line(facts.tree),
     }

@@ -1,8 +1,8 @@
 """TRL reward functions: `fn(prompts, completions, **columns) -> list[float | None]` (DESIGN.md section 5).
 
 `StructuredReward` reads each row's tree from the `structure` column (or the flat IFEval columns
-`instruction_id_list` + `kwargs`), scores the completion with `rewards.scoring` and, through the `log_metric`
-callable that `GRPOTrainer` passes, logs per batch:
+`instruction_id_list` + `kwargs`) through `lsrif_trl.trees` (parsed once per distinct tree), scores the completion
+with `rewards.scoring` and, through the `log_metric` callable that `GRPOTrainer` passes, logs per batch:
 `lsrif/<name>/type/<structure type>` and `lsrif/<name>/depth/<d>` (mean reward), `lsrif/<name>/all_satisfied`
 (share of completions that satisfy every active constraint) and `lsrif/reward_errors` (checks that failed and
 scored 0, per reward-function call; TRL averages it over calls). A row whose tree imposes nothing on its input
@@ -11,70 +11,17 @@ returns None, which TRL leaves out for that row.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any
 
 from lsrif_trl.rewards.lsrm import DEFAULT_CONFIG, LSRMConfig
 from lsrif_trl.rewards.scoring import RowScore, score_completions
 from lsrif_trl.rewards.soft import SoftScorer
 from lsrif_trl.rewards.think import UNCLOSED_POLICIES, think_format_score
-from lsrif_trl.structure import Node, StructureError, depth, parse_ifeval_row, parse_structure, structure_type
+from lsrif_trl.trees import TreeFacts, batch_trees
 
 ERRORS_METRIC = "lsrif/reward_errors"
-
-
-class ParsedTree:
-    """A tree with the facts metrics need, computed once per distinct structure."""
-
-    __slots__ = ("tree", "type", "depth")
-
-    def __init__(self, tree: Node) -> None:
-        self.tree, self.type, self.depth = tree, structure_type(tree), depth(tree)
-
-
-@lru_cache(maxsize=8192)
-def _parse_cached(structure: str) -> ParsedTree:
-    """Parse a `structure` JSON string once per process (GRPO repeats each prompt num_generations times)."""
-    return ParsedTree(parse_structure(structure))
-
-
-@lru_cache(maxsize=8192)
-def _parse_ifeval_cached(key: str) -> ParsedTree:
-    """Parse the JSON `[instruction_id_list, kwargs]` of a flat IFEval row once per process."""
-    ids, kwargs = json.loads(key)
-    return ParsedTree(parse_ifeval_row(ids, kwargs))
-
-
-def row_trees(batch_size: int, columns: dict[str, Any]) -> list[ParsedTree]:
-    """The parsed tree of every row in a batch, from `structure` or from `instruction_id_list` + `kwargs`."""
-    if "structure" in columns:
-        keys = [s if isinstance(s, str) else json.dumps(s, sort_keys=True) for s in columns["structure"]]
-        where, parse = "structure", _parse_cached
-    elif "instruction_id_list" in columns:
-        kwargs = columns.get("kwargs") or [None] * batch_size
-        keys = [
-            json.dumps([ids, kw], sort_keys=True)
-            for ids, kw in zip(columns["instruction_id_list"], kwargs, strict=True)
-        ]
-        where, parse = "instruction_id_list/kwargs", _parse_ifeval_cached
-    else:
-        passed = sorted(k for k in columns if k not in ("trainer_state", "log_metric", "log_extra"))
-        raise ValueError(
-            "structured rewards need a `structure` column or the IFEval columns `instruction_id_list` + `kwargs`; "
-            f"the dataset passed only {passed}"
-        )
-    if len(keys) != batch_size:
-        raise ValueError(f"{where}: {len(keys)} values for {batch_size} completions")
-    trees = []
-    for i, key in enumerate(keys):
-        try:
-            trees.append(parse(key))
-        except StructureError as err:
-            raise StructureError(f"batch item {i}, column {where}: {err}") from None
-    return trees
 
 
 class StructuredReward:
@@ -99,7 +46,7 @@ class StructuredReward:
         self.error_count = 0  # checks that failed (scored 0) since construction
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float | None]:
-        parsed = row_trees(len(completions), columns)
+        parsed = batch_trees(len(completions), columns)
         rows = score_completions(
             [p.tree for p in parsed],
             completions,
@@ -115,7 +62,7 @@ class StructuredReward:
             self._log(log_metric, parsed, rows)
         return [r.reward for r in rows]
 
-    def _log(self, log_metric: Callable[[str, float], None], parsed: list[ParsedTree], rows: list[RowScore]) -> None:
+    def _log(self, log_metric: Callable[[str, float], None], parsed: list[TreeFacts], rows: list[RowScore]) -> None:
         by_group: dict[str, list[float]] = defaultdict(list)
         satisfied: list[bool] = []
         for tree, row in zip(parsed, rows, strict=True):

@@ -66,7 +66,7 @@ def score_completions(
                 soft_requests.append((prompt, answer, leaf.text or ""))
                 continue
             try:
-                scores[leaf] = float(follows_strict(answer, leaf.id, leaf.kwargs))
+                scores[leaf] = float(follows_strict(answer, leaf.constraint or leaf.id, leaf.kwargs))
             except PunktUnavailableError:
                 raise
             except Exception:  # a verifier bug must not stop training: score 0 and count it

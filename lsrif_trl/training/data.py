@@ -33,7 +33,7 @@ def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str
 
 def load_rows(args: DataArguments):
     """The train split named by `args` (local file or folder, else Hub id), not yet validated."""
-    from lsrif_trl.data.loading import load_training_dataset
+    from lsrif_trl.data.loading import load_training_dataset, looks_like_hub_id
 
     if not args.dataset_name:
         raise RecipeError(
@@ -41,9 +41,10 @@ def load_rows(args: DataArguments):
             "(or set build_dataset_rows to build a local one with `lsrif data build`)"
         )
     path = Path(args.dataset_name)
-    if not path.exists() and args.build_dataset_rows > 0:
+    hub_id = not path.exists() and looks_like_hub_id(args.dataset_name)  # never built here: loaded or an error
+    if not path.exists() and not hub_id and args.build_dataset_rows > 0:
         build_missing_dataset(path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families)
-    if not path.exists() and (path.suffix or args.dataset_name.startswith((".", "/", "~")) or path.parent.is_dir()):
+    if not path.exists() and not hub_id:
         raise RecipeError(
             f"dataset_name: {args.dataset_name} does not exist; build it (`lsrif data build --output "
             f"{args.dataset_name} ...`), fix the path, or set build_dataset_rows > 0 to build it here"
@@ -51,11 +52,18 @@ def load_rows(args: DataArguments):
     try:
         dataset = load_training_dataset(args.dataset_name, split=args.dataset_train_split, validate=False)
     except Exception as err:  # datasets raises many types (offline, not found, bad split, bad file)
+        built_here = (
+            f" build_dataset_rows builds local folders only; to build it here, name a path such as "
+            f"./{args.dataset_name}."
+            if hub_id and args.build_dataset_rows > 0
+            else ""
+        )
+        what = "Hub dataset" if hub_id else "dataset"
         raise RecipeError(
-            f"dataset_name: {args.dataset_name!r} could not be loaded ({type(err).__name__}: {err}); check the "
-            "path or Hub id and the split (dataset_train_split), or that you are online for a Hub id"
+            f"dataset_name: {what} {args.dataset_name!r} could not be loaded ({type(err).__name__}: {err}); check "
+            f"the path or Hub id and the split (dataset_train_split), or that you are online for a Hub id.{built_here}"
         ) from None
-    if args.build_dataset_rows > 0 and args.build_dataset_families:
+    if args.build_dataset_rows > 0 and args.build_dataset_families and not hub_id:
         check_built_families(dataset, args.dataset_name, tuple(args.build_dataset_families))
     return dataset
 

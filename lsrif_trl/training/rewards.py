@@ -13,8 +13,9 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lsrif_trl.judges.scorer_args import SoftScorerArguments, first_soft_leaf
+from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.trees import read_trees, tree_rows
 
 THINK_OPEN = "<think>"
 
@@ -48,7 +49,7 @@ def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:
     """RecipeError before training when the data has soft leaves but the recipe names no scorer for them."""
     if args.soft_scorer != "none" or "structure" not in dataset.column_names:
         return
-    found = first_soft_leaf(dataset["structure"])
+    found = read_trees(tree_rows(dataset)).first_soft_leaf()  # the trees validation read, from the cache
     if found:
         raise RecipeError(
             f"row {found[0]}: structure: soft constraint {found[1]!r} needs a scorer; set `soft_scorer: judge` "

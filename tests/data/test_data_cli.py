@@ -87,3 +87,23 @@ def test_seed_tasks_and_passages_can_come_from_a_dataset_column(tmp_path, capsys
     assert all(any(p in r[0]["content"] for p in passages) for r in rows["prompt"])
     card = (out / "README.md").read_text()
     assert "--seed-passage-column passage" in card and "their licence applies to the prompts" in card
+
+
+def test_build_refuses_to_replace_an_existing_dataset_without_overwrite(tmp_path, capsys):
+    out = tmp_path / "lsr"
+    argv = ["data", "build", "--num-examples", "4", "--output", str(out), "--format", "jsonl"]
+    assert main(argv) == 0
+    before = (out / "train.jsonl").read_bytes()
+    assert main([*argv[:3], "6", *argv[4:]]) == 2
+    err = capsys.readouterr().err
+    assert "already holds files" in err and "nothing was changed" in err and "--overwrite" in err
+    assert (out / "train.jsonl").read_bytes() == before
+    assert main([*argv[:3], "6", *argv[4:], "--overwrite"]) == 0
+    assert len(load_training_dataset(str(out))) == 6
+
+
+def test_validate_names_the_file_and_line_of_a_broken_jsonl(tmp_path, capsys):
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"prompt": "a"}\n{"prompt": \n{"prompt": "c"}\n')
+    assert main(["data", "validate", str(path)]) == 2
+    assert f"{path} line 2: not valid JSON" in capsys.readouterr().err

@@ -123,3 +123,55 @@ def test_a_missing_local_path_is_not_mistaken_for_a_hub_id(tmp_path):
 def test_an_unreachable_hub_id_fails_with_the_fix():
     with pytest.raises(ValueError, match="could not load it as a Hub dataset.*HF_HUB_OFFLINE"):
         load_training_dataset("lsrif-tests/never-there")
+
+
+def test_rows_that_could_hang_or_exhaust_the_reward_are_rejected_naming_row_field_and_limit():
+    def leaf(cid, **kwargs):
+        return {"type": "constraint", "id": cid, "kwargs": kwargs}
+
+    deep = leaf("punctuation:no_comma")
+    for _ in range(300):
+        deep = {"type": "sequential", "children": [deep]}
+    trees = [
+        {"type": "parallel", "children": [leaf("keywords:existence", keywords=["(a|aa)*c"])]},
+        {"type": "parallel", "children": [leaf("format:numbered_list", num_items=10**9)]},
+        deep,
+    ]
+    rows = [_row(id=f"r{i}", structure=json.dumps(tree), n_constraints=1, level=1) for i, tree in enumerate(trees)]
+    errors, _ = row_errors(_dataset(rows))
+    assert errors[0].startswith("row 0 (id r0): structure: children[0].kwargs.keywords:")
+    assert "regular-expression syntax" in errors[0]
+    assert errors[1].startswith("row 1 (id r1): structure: children[0].kwargs.num_items:") and "<= 100" in errors[1]
+    assert errors[2].startswith("row 2 (id r2): structure: children[0]") and "limit of 8" in errors[2]
+
+
+def test_the_families_column_must_agree_with_the_tree():
+    errors, _ = row_errors(_dataset([_row(families=["train:format"])]))
+    assert errors == [
+        "row 0 (id r): families: says ['train:format'] but the structure gives ['ifeval:punctuation', 'soft']"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"empty file, no JSON lines"),
+        (b"\n  \n", r"empty file, no JSON lines"),
+        ('{"prompt": "caf\u00e9"}\n'.encode("latin-1"), r"line 1: not UTF-8 \(byte 0xe9 at column 16\)"),
+        (b'{"prompt": "a"}\n{"prompt": "b"', r"line 2: not valid JSON .*the last line looks truncated"),
+        (b'{"prompt": "a"}\n{"prompt" "b"}\n{"prompt": "c"}\n', r"line 2: not valid JSON"),
+        (b'{"prompt": "a"}\n["b"]\n', r"line 2: expected a JSON object, got list"),
+    ],
+)
+def test_a_corrupted_jsonl_file_fails_naming_the_file_and_line(tmp_path, content, message):
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"{path}.*{message}"):
+        load_training_dataset(str(path))
+
+
+def test_jsonl_lines_that_do_not_form_one_table_name_the_file(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"prompt": "a", "x": 1}\n{"prompt": "b", "x": {"y": 2}}\n')
+    with pytest.raises(ValueError, match=f"{path}: the lines do not form one table"):
+        load_training_dataset(str(path))

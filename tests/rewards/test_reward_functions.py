@@ -159,13 +159,13 @@ def test_metrics_give_mean_reward_per_structure_type_and_depth_and_share_satisfy
 
 
 def test_each_distinct_structure_is_parsed_once():
-    from lsrif_trl.rewards.functions import _parse_cached
+    from lsrif_trl.trees import read_tree
 
     unique = json.dumps({"type": "parallel", "children": [MIN3, NO_COMMA, MIN3]})
-    before = _parse_cached.cache_info().misses
+    before = read_tree.cache_info().misses
     call(get_reward_func("lsrm"), ["a b c"] * 8, [unique] * 8)
     call(get_reward_func("flat"), ["a b c"] * 8, [unique] * 8)
-    assert _parse_cached.cache_info().misses == before + 1
+    assert read_tree.cache_info().misses == before + 1
 
 
 def test_missing_tree_columns_raise_a_clear_error():
@@ -175,7 +175,7 @@ def test_missing_tree_columns_raise_a_clear_error():
 
 def test_an_invalid_structure_names_the_batch_item_and_the_path():
     bad = json.dumps({"type": "parallel", "children": [{"type": "constraint", "id": "test:min_words", "kwargs": {}}]})
-    with pytest.raises(StructureError, match=r"batch item 1, column structure: children\[0\]\.kwargs\.num_words"):
+    with pytest.raises(StructureError, match=r"batch item 1: structure: children\[0\]\.kwargs\.num_words"):
         call(get_reward_func("lsrm"), ["a", "b"], [PAR, bad])
 
 

@@ -36,7 +36,7 @@ class NumberSentences(IFEvalConstraint):
     """Punkt sentences number `less than` / `at least` `num_sentences`."""
 
     id = "length_constraints:number_sentences"
-    params = (Param("num_sentences", int, minimum=0), relation_param())
+    params = (Param("num_sentences", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         "Your response should contain {relation_words} {num_sentences} sentences.",
@@ -63,7 +63,7 @@ class NumberWords(IFEvalConstraint):
     """`\\w+` words number `less than` / `at least` `num_words`."""
 
     id = "length_constraints:number_words"
-    params = (Param("num_words", int, minimum=0), relation_param())
+    params = (Param("num_words", int, minimum=0, maximum=10_000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         "Answer with {relation_words} {num_words} words.",
@@ -83,7 +83,7 @@ class NumberParagraphs(IFEvalConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by `***` (blank ones only at the ends)."""
 
     id = "length_constraints:number_paragraphs"
-    params = (Param("num_paragraphs", int, minimum=1),)
+    params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "There should be {num_paragraphs} paragraphs. Paragraphs are separated with the markdown divider: ***",
         "Write exactly {num_paragraphs} paragraphs and put the markdown divider *** between them.",
@@ -110,8 +110,8 @@ class NthParagraphFirstWord(IFEvalConstraint):
 
     id = "length_constraints:nth_paragraph_first_word"
     params = (
-        Param("num_paragraphs", int, minimum=1),
-        Param("nth_paragraph", int, minimum=1),
+        Param("num_paragraphs", int, minimum=1, maximum=100),
+        Param("nth_paragraph", int, minimum=1, maximum=100),
         Param("first_word", str),
     )
     phrasings = (
@@ -165,7 +165,7 @@ class NumberPlaceholders(IFEvalConstraint):
     """At least `num_placeholders` square-bracket placeholders such as [address]."""
 
     id = "detectable_content:number_placeholders"
-    params = (Param("num_placeholders", int, minimum=0),)
+    params = (Param("num_placeholders", int, minimum=0, maximum=100),)
     phrasings = (
         "The response must contain at least {num_placeholders} placeholders in square brackets, such as [address].",
         "Include at least {num_placeholders} placeholders written in square brackets, like [name].",
@@ -185,7 +185,7 @@ class Postscript(IFEvalConstraint):
     """A postscript starting with the marker (`P.S.` and `P.P.S` tolerate a space after each dot)."""
 
     id = "detectable_content:postscript"
-    params = (Param("postscript_marker", str),)
+    params = (Param("postscript_marker", str, regex=True),)
     phrasings = (
         "At the end of your response, please explicitly add a postscript starting with {postscript_marker}",
         "Finish with a postscript that begins with {postscript_marker}",
@@ -211,7 +211,7 @@ class NumberBulletLists(IFEvalConstraint):
     """Exactly `num_bullets` markdown bullet lines (`* ...` or `- ...`)."""
 
     id = "detectable_format:number_bullet_lists"
-    params = (Param("num_bullets", int, minimum=0),)
+    params = (Param("num_bullets", int, minimum=0, maximum=100),)
     phrasings = (
         "Your answer must contain exactly {num_bullets} bullet points. Use markdown bullet points such as:\n"
         "* This is point 1.\n* This is point 2",
@@ -250,7 +250,7 @@ class NumberHighlightedSections(IFEvalConstraint):
     """At least `num_highlights` non-blank `*highlighted*` spans (a `**bold**` span counts twice, as in IFEval)."""
 
     id = "detectable_format:number_highlighted_sections"
-    params = (Param("num_highlights", int, minimum=0),)
+    params = (Param("num_highlights", int, minimum=0, maximum=100),)
     phrasings = (
         "Highlight at least {num_highlights} sections in your answer with markdown, i.e. *highlighted section*.",
         "Use markdown to highlight at least {num_highlights} parts of your answer, like *this part*.",
@@ -273,7 +273,7 @@ class MultipleSections(IFEvalConstraint):
     """At least `num_sections` section headers `<section_spliter> <number>` (the splitter is a regex)."""
 
     id = "detectable_format:multiple_sections"
-    params = (Param("section_spliter", str), Param("num_sections", int, minimum=0))
+    params = (Param("section_spliter", str, regex=True), Param("num_sections", int, minimum=0, maximum=100))
     phrasings = (
         "Your response must have {num_sections} sections. Mark the beginning of each section with "
         "{section_spliter} X, such as:\n{section_spliter} 1\n[content of section 1]\n{section_spliter} 2\n"

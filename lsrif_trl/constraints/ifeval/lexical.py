@@ -27,7 +27,7 @@ class KeywordsExistence(IFEvalConstraint):
     """Every keyword (a case-insensitive regex, as in the reference) occurs somewhere."""
 
     id = "keywords:existence"
-    params = (Param("keywords", list),)
+    params = (Param("keywords", list, regex=True),)
     phrasings = (
         "Include the keywords {keywords} in your response.",
         "Make sure your answer mentions each of these words: {keywords}.",
@@ -46,7 +46,7 @@ class KeywordsFrequency(IFEvalConstraint):
     """The keyword (a case-insensitive regex) occurs `less than` / `at least` `frequency` times."""
 
     id = "keywords:frequency"
-    params = (Param("keyword", str), Param("frequency", int, minimum=0), relation_param())
+    params = (Param("keyword", str, regex=True), Param("frequency", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
         'In your response, the word "{keyword}" should appear {relation_words} {frequency} times.',
@@ -68,7 +68,7 @@ class KeywordsForbiddenWords(IFEvalConstraint):
     """None of the words occurs as a whole word (`\\bword\\b`, case-insensitive)."""
 
     id = "keywords:forbidden_words"
-    params = (Param("forbidden_words", list),)
+    params = (Param("forbidden_words", list, regex=True),)
     phrasings = (
         "Do not include the keywords {forbidden_words} in your response.",
         "Avoid using any of these words: {forbidden_words}.",
@@ -89,7 +89,11 @@ class KeywordsLetterFrequency(IFEvalConstraint):
     """The character occurs (case-insensitively) `less than` / `at least` `let_frequency` times."""
 
     id = "keywords:letter_frequency"
-    params = (Param("letter", str), Param("let_frequency", int, minimum=0), relation_param("let_relation"))
+    params = (
+        Param("letter", str),
+        Param("let_frequency", int, minimum=0, maximum=10_000),
+        relation_param("let_relation"),
+    )
     relation_fields = ("let_relation",)
     phrasings = (
         'In your response, the letter "{letter}" should appear {let_relation_words} {let_frequency} times.',
@@ -148,7 +152,7 @@ class CapitalWordFrequency(IFEvalConstraint):
     """Words in capitals (`nltk.word_tokenize` tokens with `isupper`) occur `less than` / `at least` N times."""
 
     id = "change_case:capital_word_frequency"
-    params = (Param("capital_frequency", int, minimum=0), relation_param("capital_relation"))
+    params = (Param("capital_frequency", int, minimum=0, maximum=1000), relation_param("capital_relation"))
     relation_fields = ("capital_relation",)
     phrasings = (
         "In your response, words in all capital letters should appear {capital_relation_words} "

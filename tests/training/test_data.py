@@ -1,0 +1,29 @@
+"""A recipe's training rows: bad files stop it naming file and line, and Hub ids are never built locally."""
+
+import pytest
+
+from lsrif_trl.training.args import GRPOScriptArguments
+from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.data import load_rows, prepare_dataset
+
+
+def test_a_truncated_jsonl_stops_the_recipe_naming_the_file_and_line(tmp_path, no_model_loading):
+    path = tmp_path / "train.jsonl"
+    path.write_text(
+        '{"prompt": "a", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}\n{"prompt": "b", "inst'
+    )
+    with pytest.raises(RecipeError, match=rf"{path} line 2: not valid JSON .*looks truncated"):
+        prepare_dataset(GRPOScriptArguments(dataset_name=str(path)))
+
+
+def test_a_hub_id_that_is_not_on_disk_is_loaded_from_the_hub_and_never_built_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = GRPOScriptArguments(dataset_name="lsrif-tests/never-there", build_dataset_rows=8)
+    with pytest.raises(RecipeError, match=r"Hub dataset 'lsrif-tests/never-there' could not be loaded.*builds local"):
+        load_rows(args)
+    assert list(tmp_path.iterdir()) == []  # nothing was built under the Hub id's name
+
+
+def test_a_missing_local_path_the_recipe_owns_is_built(tmp_path):
+    args = GRPOScriptArguments(dataset_name=str(tmp_path / "built"), build_dataset_rows=3)
+    assert len(load_rows(args)) == 3
