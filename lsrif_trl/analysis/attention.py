@@ -166,11 +166,16 @@ def analyze_attention(
         raise ValueError(f"answer_tokens={answer_tokens}, max_prompts={max_prompts}: both must be >= 1")
     rows = _rows(data, split, max_prompts)
     tokenizer = AutoTokenizer.from_pretrained(resolve(base))
-    prompts = [categorize(tokenizer, row) for row in rows]
+    prompts = [categorize(tokenizer, row, f"{data} row {i}") for i, row in enumerate(rows)]
     per_model, layers = {}, []
     for name, path in (("base", base), ("trained", trained)):
         model = load_model(path, base)
-        layers = list(_attention_modules(model))
+        found = list(_attention_modules(model))
+        if layers and found != layers:
+            raise ValueError(
+                f"not the same architecture: {trained} has {len(found)} attention layers, {base} {len(layers)}"
+            )
+        layers = found
         per_model[name] = np.stack([prompt_masses(model, p.input_ids, p.categories, answer_tokens) for p in prompts])
         del model
     tokens = np.array([[p.categories.count(i) for i in range(len(CATEGORIES))] for p in prompts])

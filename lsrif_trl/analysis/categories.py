@@ -45,11 +45,25 @@ def _prompt_messages(prompt: Any) -> list[dict[str, str]]:
     return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
 
 
-def _row_spans(row: dict[str, Any]) -> dict[str, list[list[int]]] | None:
+def _row_spans(row: dict[str, Any], content: str, where: str) -> dict[str, list[list[int]]] | None:
+    """The row's spans, checked against its last message; None when the row has none."""
     spans = row.get("spans")
     if not spans:
         return None
-    return json.loads(spans) if isinstance(spans, str) else spans
+    try:
+        spans = json.loads(spans) if isinstance(spans, str) else spans
+        ranges = [(name, int(start), int(end)) for name, pairs in spans.items() for start, end in pairs]
+    except (ValueError, TypeError, AttributeError) as err:
+        raise ValueError(f"{where}: spans: not a JSON object of [start, end] lists ({err})") from None
+    for name, start, end in ranges:
+        if name not in CATEGORIES:
+            raise ValueError(f"{where}: spans: unknown category {name!r} (known: {', '.join(CATEGORIES)})")
+        if not 0 <= start <= end <= len(content):
+            raise ValueError(
+                f"{where}: spans: {name} [{start}, {end}] lies outside the {len(content)}-character prompt; the prompt "
+                "was changed after the builder wrote its spans (set the row's spans to null to use the word lists)"
+            )
+    return spans
 
 
 def word_list_spans(text: str) -> dict[str, list[list[int]]]:
@@ -73,15 +87,15 @@ def char_categories(length: int, spans: dict[str, list[list[int]]], offset: int 
     return chars
 
 
-def categorize(tokenizer: Any, row: dict[str, Any]) -> CategorizedPrompt:
-    """The row's prompt with the generation prompt, tokenized, and each token's category."""
+def categorize(tokenizer: Any, row: dict[str, Any], where: str = "row") -> CategorizedPrompt:
+    """The row's prompt with the generation prompt, tokenized, and each token's category; errors name `where`."""
     messages = _prompt_messages(row["prompt"])
     content = messages[-1]["content"]
     text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     offset = text.rfind(content)
     if offset < 0:
-        raise ValueError("the chat template changed the last message's text; its spans cannot be placed")
-    spans = _row_spans(row)
+        raise ValueError(f"{where}: the chat template changed the last message's text; its spans cannot be placed")
+    spans = _row_spans(row, content, where)
     source = "spans" if spans is not None else "word_list"
     chars = char_categories(len(text), spans if spans is not None else word_list_spans(content), offset)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)

@@ -117,3 +117,11 @@ def test_a_dataset_without_prompts_stops_before_any_model_loads(tmp_path, capsys
     argv = ["analyze", "attention", "base", "trained", "--data", str(tmp_path / "rows.jsonl")]
     assert main([*argv, "--output", str(tmp_path / "out")]) == 2
     assert "no `prompt` column" in capsys.readouterr().err
+
+
+def test_spans_that_no_longer_fit_the_prompt_are_refused_naming_the_row(tokenizer):
+    row = {"prompt": "Write a poem.", "spans": json.dumps({"verb": [[0, 5]], "constraint": [[6, 40]]})}
+    with pytest.raises(ValueError, match=r"data row 3: spans: constraint \[6, 40\] lies outside the 13-character"):
+        categorize(tokenizer, row, "data row 3")
+    with pytest.raises(ValueError, match="unknown category 'verbs'"):
+        categorize(tokenizer, {"prompt": "Write.", "spans": '{"verbs": [[0, 5]]}'}, "data row 0")
