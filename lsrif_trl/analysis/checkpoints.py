@@ -2,8 +2,8 @@
 
 A `Checkpoint` knows every tensor's name, shape and shard from the file headers and reads a tensor in row
 blocks through safetensors' lazy slices, keeping at most one shard open (memory-mapped) at a time. Comparing
-two checkpoints therefore maps at most two shards at once and holds in memory only one block of each
-tensor (`BLOCK_ELEMENTS` values, as float64), whatever the model size. A LoRA adapter folder
+two checkpoints therefore maps at most two shards at once and holds in memory about two blocks
+(`BLOCK_ELEMENTS` values each, as float64: 16 MiB), whatever the model size. A LoRA adapter folder
 (`adapter_config.json` + `adapter_model.safetensors`) gives each adapted weight's effective update
 ΔW = B @ A · scale, scale = alpha / r (alpha / sqrt(r) with `use_rslora`), transposed for embeddings and
 `fan_in_fan_out` layers.
@@ -24,7 +24,7 @@ INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
-BLOCK_ELEMENTS = 1 << 24  # values per block read from each checkpoint (128 MiB as float64)
+BLOCK_ELEMENTS = 1 << 20  # values per block read from each checkpoint (8 MiB as float64)
 # config.json fields that must agree for two checkpoints to be the same architecture.
 ARCHITECTURE_FIELDS = (
     "model_type",

@@ -8,7 +8,7 @@ For a set S of parameters (a module type, or a module type within one layer):
 Biases count with their projection (`q_proj.bias` is `q`). A LoRA adapter's ΔW is its effective update
 B @ A · scale (see `checkpoints.LoraDeltas`); weights it does not adapt have ΔW = 0. With tied embeddings the
 output head is the embedding matrix and is counted once, as `embeddings`. Weights are streamed in row blocks
-(`checkpoints.Checkpoint`), so memory stays at one block per checkpoint and two mapped shards at most.
+(`checkpoints.Checkpoint`), so memory stays near two mapped shards plus two blocks (benchmarks/bench_analysis.py).
 """
 
 from __future__ import annotations
@@ -102,15 +102,20 @@ class _Sums:
         self.count[key[0]] += numel
 
 
+def _square_sum(block: torch.Tensor) -> float:
+    """Σ x² of a block, without a temporary of its size."""
+    flat = block.reshape(-1)
+    return float(torch.dot(flat, flat))
+
+
 def _full_sums(base: Checkpoint, trained: Checkpoint, names: list[str]) -> _Sums:
     sums = _Sums()
     for name in names:
         base_sq = delta_sq = 0.0
         for start, stop in row_blocks(base.shapes[name]):
             b = base.rows(name, start, stop)
-            base_sq += float(torch.sum(b * b))
-            d = trained.rows(name, start, stop) - b
-            delta_sq += float(torch.sum(d * d))
+            base_sq += _square_sum(b)
+            delta_sq += _square_sum(trained.rows(name, start, stop).sub_(b))
         sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
     return sums
 
@@ -122,14 +127,14 @@ def _adapter_sums(base: Checkpoint, adapter: LoraDeltas, names: list[str]) -> _S
         base_sq = delta_sq = 0.0
         for start, stop in row_blocks(base.shapes[name]):
             b = base.rows(name, start, stop)
-            base_sq += float(torch.sum(b * b))
+            base_sq += _square_sum(b)
             if name in adapter.replaced:
                 d = adapter.weights.rows(adapter.replaced[name], start, stop) - b
             elif delta is not None:
                 d = delta[start:stop] if delta.dim() else delta
             else:
                 continue
-            delta_sq += float(torch.sum(d * d))
+            delta_sq += _square_sum(d)
         sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
     return sums
 

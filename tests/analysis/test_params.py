@@ -48,6 +48,14 @@ def test_a_model_against_itself_moved_nothing(base, tmp_path):
     assert (tmp_path / "params_heatmap.png").is_file() and (tmp_path / "params_by_module.png").is_file()
 
 
+def test_an_untied_output_head_is_its_own_type_and_a_tied_one_is_counted_once_as_embeddings(base, tmp_path):
+    config = AutoConfig.from_pretrained(base)
+    config.tie_word_embeddings = False
+    untied = _save(AutoModelForCausalLM.from_config(config), tmp_path / "untied")
+    assert "lm_head" in analyze_params(untied, untied)["by_module"]
+    assert "lm_head" not in analyze_params(base, base)["by_module"]
+
+
 def test_perturbing_one_module_type_of_one_layer_reports_exactly_that_type_and_layer(base, tmp_path):
     name = "model.layers.1.self_attn.k_proj.weight"
     trained, delta_norm = _perturbed(base, tmp_path / "trained", name)
