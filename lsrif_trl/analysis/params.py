@@ -75,6 +75,12 @@ def _check_adapter(base: Checkpoint, adapter: LoraDeltas) -> None:
                 f"{adapter.folder}: the adapter changes {name}, which {base.folder} does not have; pass the adapter's "
                 f"own base model (its adapter_config.json names {adapter.base_model!r})"
             )
+    for name, saved in adapter.replaced.items():
+        if adapter.weights.shapes[saved] != base.shapes[name]:
+            raise CheckpointError(
+                f"{adapter.folder}: {saved} is {list(adapter.weights.shapes[saved])} but {name} is "
+                f"{list(base.shapes[name])} in {base.folder} (a resized vocabulary?); pass the adapter's own base model"
+            )
     for name, (a_name, b_name, embedding) in adapter.pairs.items():
         a_shape, b_shape = adapter.weights.shapes[a_name], adapter.weights.shapes[b_name]
         shape = (b_shape[0], a_shape[1])
@@ -123,18 +129,16 @@ def _full_sums(base: Checkpoint, trained: Checkpoint, names: list[str]) -> _Sums
 def _adapter_sums(base: Checkpoint, adapter: LoraDeltas, names: list[str]) -> _Sums:
     sums = _Sums()
     for name in names:
-        delta = adapter.delta(name)
         base_sq = delta_sq = 0.0
         for start, stop in row_blocks(base.shapes[name]):
             b = base.rows(name, start, stop)
             base_sq += _square_sum(b)
-            if name in adapter.replaced:
-                d = adapter.weights.rows(adapter.replaced[name], start, stop) - b
-            elif delta is not None:
-                d = delta[start:stop] if delta.dim() else delta
-            else:
-                continue
-            delta_sq += _square_sum(d)
+            d = adapter.weights.rows(adapter.replaced[name], start, stop).sub_(b) if name in adapter.replaced else None
+            lora = adapter.delta_rows(name, start, stop)
+            if lora is not None:
+                d = lora if d is None else d.add_(lora)
+            if d is not None:
+                delta_sq += _square_sum(d)
         sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
     return sums
 
