@@ -8,7 +8,7 @@ For each benchmark it prints responses/s (best of `--repeats` cold-cache runs af
 speed at which scoring would take as long as generating: responses/s x mean answer length in tokens
 (whitespace words x 1.3, a usual tokens-per-word ratio for English).
 
-Run: `python benchmarks/bench_eval_scoring.py [--repeats 3]` (NLTK_DATA is pointed at ../shared/data/nltk_data).
+Run: `python benchmarks/bench_eval_scoring.py [--repeats 3]`.
 Prints figures; asserts nothing.
 """
 
@@ -23,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
 TOKENS_PER_WORD = 1.3
 
 

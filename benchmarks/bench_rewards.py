@@ -225,9 +225,6 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--grpo-steps", type=int, default=3)
     args = parser.parse_args()
-    shared_nltk = Path(__file__).resolve().parents[2] / "shared" / "data" / "nltk_data"
-    if shared_nltk.is_dir():
-        os.environ.setdefault("NLTK_DATA", str(shared_nltk))  # the project's offline punkt_tab copy
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target states
     costs = verifier_costs()

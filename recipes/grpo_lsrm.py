@@ -17,13 +17,16 @@ import sys
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored, prefilled_think, restore_think_prefix
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        check_launch(argv)
         script_args, training_args, model_args = parse_recipe_args(KINDS["grpo"], argv)
         reward_funcs = check_rewards(script_args, training_args)
+        preflight(training_args, model_args)
         from accelerate import PartialState
 
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # Heavy imports only once the recipe is known to be sound.
-    from trl import GRPOTrainer, get_peft_config
+    from trl import GRPOTrainer, get_peft_config, get_quantization_config
 
     from lsrif_trl.training.freeze import freeze_parameters
     from lsrif_trl.training.run import load_model_inputs, run_training
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
+        quantization_config=get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
     )
     try:  # after the model loads, before train() builds the optimizer from the parameters that need gradients
         frozen = freeze_parameters(trainer.model, script_args.freeze)

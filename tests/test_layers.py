@@ -7,7 +7,7 @@ Layers, lowest first (a module may import its own layer and those below it):
 |---|---|---|
 | 0 | `lsrif_trl` (the version), `jsonl`, `tiny` | utilities that import nothing of the package |
 | 1 | `constraints` | the verifiers: everything else scores with them |
-| 2 | `structure` | the logic tree over constraints |
+| 2 | `structure`, `trees` | the logic tree over constraints, and the one reader of a dataset's trees |
 | 3 | `rewards`, `judges` | scoring a tree; judges are soft-constraint plug-ins of the rewards |
 | 4 | `data` | building and loading datasets of trees (uses the answer rule of `rewards` for rewrites) |
 | 5 | `eval` | benchmarks generate, then score with rewards and the data builder |
@@ -30,6 +30,7 @@ LAYERS = {
     "lsrif_trl.tiny": 0,
     "lsrif_trl.constraints": 1,
     "lsrif_trl.structure": 2,
+    "lsrif_trl.trees": 2,
     "lsrif_trl.rewards": 3,
     "lsrif_trl.judges": 3,
     "lsrif_trl.data": 4,

@@ -1,7 +1,8 @@
-"""What every atomic constraint is: an id, a kwargs schema, phrasings that render it, and a check.
+"""What every atomic constraint is: an id, a kwargs schema, phrasings that render it, a check and an expert.
 
-One object both writes the instruction text and verifies a response against it, so the data builder and
-the reward can never disagree about what a constraint means.
+One object writes the instruction text, verifies a response against it and (its expert) rewrites a text to
+satisfy or violate it, so the data builder, the reward and the demonstrations never disagree about what a
+constraint means.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from lsrif_trl.constraints import rewriting
+
+
+class NoExpert(NotImplementedError):
+    """A constraint whose expert cannot write a satisfying (or violating) text; the message says why."""
 
 
 class KwargError(ValueError):
@@ -99,6 +106,8 @@ class Constraint(ABC):
     phrasings: ClassVar[tuple[str, ...]]  # str.format templates over `render_fields(kwargs)`
     conflicts_with: ClassVar[frozenset[str]] = frozenset()  # ids that cannot be asked together with this one
     kind: ClassVar[str] = "hard"
+    expert_phase: ClassVar[int] = rewriting.CONTENT  # when the tree expert applies `satisfy` (rewriting phases)
+    no_expert: ClassVar[str | None] = None  # why `satisfy` cannot exist for this constraint, if it cannot
 
     def validate(self, kwargs: dict[str, Any] | None) -> dict[str, Any]:
         """Return kwargs checked against the schema; `None` values count as absent (IFEval's Hub copy pads)."""
@@ -129,6 +138,24 @@ class Constraint(ABC):
     @abstractmethod
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         """Whether `response` follows the constraint (no strict/loose handling here); never raises on a str."""
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        """`text` rewritten (changing as little as it can) so that `check` passes with these validated kwargs."""
+        raise NoExpert(f"{self.id} has no expert: {self.no_expert}")
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        """`text` rewritten so that the strict check fails (the constraint's usual mistake)."""
+        raise NoExpert(f"{self.id} has no violating expert: {self.no_expert or 'any text it fails is unnatural'}")
+
+    @property
+    def has_expert(self) -> bool:
+        """Whether this constraint's expert can satisfy it."""
+        return type(self).satisfy is not Constraint.satisfy
+
+    @property
+    def has_violation(self) -> bool:
+        """Whether this constraint's expert can also write a text that fails it."""
+        return type(self).violate is not Constraint.violate
 
     @abstractmethod
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:

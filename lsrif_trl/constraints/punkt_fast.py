@@ -5,7 +5,8 @@ before it backwards, character by character in Python, for the last whitespace, 
 the short context around it (`text_contains_sentbreak`). Both are pure functions of their string argument (the
 model's parameters are only read), so here the scan is done by `str.rfind` and the decision is remembered per
 context: GRPO batches repeat the same "word. Next" contexts across completions. The sentences equal
-`PunktTokenizer`'s; tests/constraints/test_punkt_fast.py compares the two on random and adversarial text.
+`PunktSentenceTokenizer`'s on the same parameters; tests/constraints/test_punkt_fast.py compares the two on random
+and adversarial text.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import functools
 import string
 
-from nltk.tokenize.punkt import PunktTokenizer
+from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 # Decisions remembered. A context is the word before a candidate end, the candidate and the next
 # token, so it is short; longer ones (a degenerate megabyte "word") are decided without being stored.
@@ -21,8 +22,8 @@ DECISION_CACHE_SIZE = 1 << 16
 _LONGEST_CACHED_CONTEXT = 256
 
 
-class FastPunktTokenizer(PunktTokenizer):
-    """`PunktTokenizer` whose whitespace scan runs in C and whose break decisions are memoised per context."""
+class FastPunktTokenizer(PunktSentenceTokenizer):
+    """`PunktSentenceTokenizer` whose whitespace scan runs in C and whose break decisions are memoised per context."""
 
     def _get_last_whitespace_index(self, text: str) -> int:
         # Same answer as punkt's backward loop over `string.whitespace`: the last index, or 0 when there is none.
@@ -37,4 +38,4 @@ class FastPunktTokenizer(PunktTokenizer):
 @functools.lru_cache(maxsize=DECISION_CACHE_SIZE)
 def remembered_decision(tokenizer: FastPunktTokenizer, context: str) -> bool:
     """Punkt's own `text_contains_sentbreak` for one context, remembered (per tokenizer, by identity)."""
-    return PunktTokenizer.text_contains_sentbreak(tokenizer, context)
+    return PunktSentenceTokenizer.text_contains_sentbreak(tokenizer, context)

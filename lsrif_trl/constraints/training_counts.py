@@ -6,7 +6,8 @@ import random
 import re
 from typing import Any
 
-from lsrif_trl.constraints.base import Param
+from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints.base import NoExpert, Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import (
     longest_sentence_bound,
@@ -30,6 +31,7 @@ from lsrif_trl.constraints.training_common import (
 _LETTER = re.compile(r"[^\W\d_]")
 _NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
 _QUESTION_MARKS = re.compile(r"\?+")
+_PLAIN_END = re.compile(r"(?<=[^\W_])[.!](?=\s|$)")  # a sentence end a question mark can replace
 
 
 @register
@@ -37,6 +39,7 @@ class WordsPerParagraph(TrainingConstraint):
     """Every blank-line paragraph has at least / at most `num_words` words."""
 
     id = "count:words_per_paragraph"
+    expert_phase = rewriting.LISTS
     params = (bound_param(), Param("num_words", int, minimum=1, maximum=10_000))
     phrasings = (
         "Each paragraph must contain {relation} {num_words} words.",
@@ -49,6 +52,21 @@ class WordsPerParagraph(TrainingConstraint):
         parts = paragraphs(response)
         return bool(parts) and all(within(word_count(p), kwargs["relation"], kwargs["num_words"]) for p in parts)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        relation, limit = kwargs["relation"], kwargs["num_words"]
+        at_least = relation == AT_LEAST
+        edit = (
+            (lambda p: rewriting.words_at_least(p, limit, rng))
+            if at_least
+            else (lambda p: rewriting.words_at_most(p, limit, rng))
+        )
+        return rewriting.map_paragraphs(rewriting.ensure_words(text, rng), edit)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        other = AT_MOST if kwargs["relation"] == AT_LEAST else AT_LEAST
+        limit = kwargs["num_words"] + (1 if other == AT_LEAST else -1)
+        return self.satisfy(text, {"relation": other, "num_words": limit}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         if rng.random() < 0.5:
             return {"relation": AT_LEAST, "num_words": rng.randint(15, 60)}
@@ -60,6 +78,7 @@ class SentencesPerParagraph(TrainingConstraint):
     """Every blank-line paragraph has exactly `num_sentences` sentences."""
 
     id = "count:sentences_per_paragraph"
+    expert_phase = rewriting.LISTS
     params = (Param("num_sentences", int, minimum=1, maximum=1000),)
     phrasings = (
         "Every paragraph should have exactly {num_sentences} sentence{num_sentences_s}.",
@@ -74,6 +93,15 @@ class SentencesPerParagraph(TrainingConstraint):
             return False  # settled without running punkt
         return all(sentence_count(p) == kwargs["num_sentences"] for p in parts)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        count = kwargs["num_sentences"]
+        return rewriting.map_paragraphs(
+            rewriting.ensure_words(text, rng), lambda p: rewriting.sentences_to(p, count, rng)
+        )
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_sentences": kwargs["num_sentences"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_sentences": rng.randint(1, 5)}
 
@@ -83,6 +111,7 @@ class ParagraphCount(TrainingConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by blank lines."""
 
     id = "count:paragraphs"
+    expert_phase = rewriting.PARAGRAPHS
     params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "Write exactly {num_paragraphs} paragraphs, separated from each other by a blank line.",
@@ -97,6 +126,12 @@ class ParagraphCount(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return len(paragraphs(response)) == kwargs["num_paragraphs"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.paragraphs_of(text, kwargs["num_paragraphs"], "\n\n", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_paragraphs": kwargs["num_paragraphs"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_paragraphs": rng.randint(2, 6)}
 
@@ -106,6 +141,7 @@ class LetterCount(TrainingConstraint):
     """The response holds at least / at most `num_letters` letters (any alphabet; digits and marks excluded)."""
 
     id = "count:letters"
+    expert_phase = rewriting.SENTENCES
     params = (bound_param(), Param("num_letters", int, minimum=1, maximum=100_000))
     phrasings = (
         "Use {relation} {num_letters} letters in total.",
@@ -115,6 +151,17 @@ class LetterCount(TrainingConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return within(len(_LETTER.findall(response)), kwargs["relation"], kwargs["num_letters"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text, limit = rewriting.ensure_words(text, rng), kwargs["num_letters"]
+        if kwargs["relation"] == AT_LEAST:
+            return rewriting.grow_until(text, lambda t: len(_LETTER.findall(t)) >= limit, rng)
+        return rewriting.shrink_until(text, lambda t: len(_LETTER.findall(t)) <= limit, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        other = AT_MOST if kwargs["relation"] == AT_LEAST else AT_LEAST
+        limit = kwargs["num_letters"] + (1 if other == AT_LEAST else -1)
+        return self.satisfy(text, {"relation": other, "num_letters": max(limit, 1)}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         if rng.random() < 0.5:
@@ -127,6 +174,7 @@ class UniqueWordRatio(TrainingConstraint):
     """At least `min_percent` % of the words are distinct (ignoring case)."""
 
     id = "count:unique_word_ratio"
+    expert_phase = rewriting.PUNCTUATION
     params = (Param("min_percent", int, minimum=1, maximum=100),)
     phrasings = (
         "Vary your vocabulary: at least {min_percent}% of the words you use must be different words.",
@@ -138,6 +186,20 @@ class UniqueWordRatio(TrainingConstraint):
         tokens = [w.casefold() for w in words(response)]
         return bool(tokens) and 100 * len(set(tokens)) >= kwargs["min_percent"] * len(tokens)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(len(text)):  # each step removes a repeated clause or adds a new word
+            if self.check(text, kwargs):
+                break
+            trimmed = rewriting.trim_clause(text)
+            text = trimmed if trimmed != text else rewriting.insert_words(text, rewriting.new_word(text), rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        tokens = words(rewriting.ensure_words(text, rng))
+        repeats = " ".join([tokens[0]] * (len(tokens) * 100 // kwargs["min_percent"] + 2))
+        return rewriting.insert_words(text, repeats.lower(), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"min_percent": rng.randrange(40, 71, 5)}  # long natural answers rarely exceed ~70%
 
@@ -147,6 +209,7 @@ class WordsPerSentence(TrainingConstraint):
     """No sentence has more than `max_words` words."""
 
     id = "count:words_per_sentence"
+    expert_phase = rewriting.SENTENCES
     params = (Param("max_words", int, minimum=1, maximum=10_000),)
     phrasings = (
         "No sentence may be longer than {max_words} words.",
@@ -161,6 +224,18 @@ class WordsPerSentence(TrainingConstraint):
         parts = sentences(response)
         return bool(parts) and all(word_count(s) <= kwargs["max_words"] for s in parts)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        limit = kwargs["max_words"]
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(8):  # a split sentence is re-read by punkt; a few passes settle it
+            if self.check(text, kwargs):
+                break
+            text = rewriting.map_sentences(text, lambda _, s: rewriting.split_sentence(s, limit))
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, " ".join(["very"] * (kwargs["max_words"] + 1)), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"max_words": rng.randint(8, 25)}
 
@@ -170,6 +245,7 @@ class NumeralCount(TrainingConstraint):
     """At least / at most `num_numerals` numbers written in digits (`3.5` and `1,200` count once)."""
 
     id = "count:numerals"
+    expert_phase = rewriting.PUNCTUATION
     params = (bound_param(), Param("num_numerals", int, minimum=0, maximum=1000))
     phrasings = (
         "Include {relation} {num_numerals} number{num_numerals_s} written in digits.",
@@ -179,6 +255,21 @@ class NumeralCount(TrainingConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return within(len(_NUMERAL.findall(response)), kwargs["relation"], kwargs["num_numerals"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        count, text = kwargs["num_numerals"], rewriting.ensure_words(text, rng)
+        if kwargs["relation"] == AT_MOST:
+            return rewriting.ensure_words(rewriting.remove_matches(text, _NUMERAL, keep=count), rng)
+        for _ in range(count - len(_NUMERAL.findall(text))):
+            text = rewriting.insert_words(text, str(rng.randint(2, 99)), rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        other = AT_MOST if kwargs["relation"] == AT_LEAST else AT_LEAST
+        count = kwargs["num_numerals"] + (1 if other == AT_LEAST else -1)
+        if count < 0:
+            raise NoExpert(f"{self.id}: at least 0 numerals holds for every text")
+        return self.satisfy(text, {"relation": other, "num_numerals": count}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         if rng.random() < 0.6:
@@ -191,6 +282,7 @@ class QuestionCount(TrainingConstraint):
     """Exactly `num_questions` questions (a run of question marks counts once)."""
 
     id = "count:questions"
+    expert_phase = rewriting.PUNCTUATION
     params = (Param("num_questions", int, minimum=1, maximum=1000),)
     phrasings = (
         "Ask exactly {num_questions} question{num_questions_s} in your response.",
@@ -201,6 +293,17 @@ class QuestionCount(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return len(_QUESTION_MARKS.findall(response)) == kwargs["num_questions"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        wanted, text = kwargs["num_questions"], rewriting.ensure_words(text, rng)
+        have = len(_QUESTION_MARKS.findall(text))
+        if have > wanted:  # the last ones stay (an end phrase or a closing question)
+            return rewriting.replace_words(text, _QUESTION_MARKS, lambda _: ".", keep=0, limit=have - wanted)
+        text = rewriting.ensure_sentence_ends(text, wanted - have, rng)
+        return rewriting.replace_words(text, _PLAIN_END, lambda _: "?", keep=0, limit=wanted - have)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_questions": kwargs["num_questions"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_questions": rng.randint(1, 4)}
 
@@ -210,6 +313,7 @@ class NoPeriod(TrainingConstraint):
     """No full stop (`.`) anywhere in the response."""
 
     id = "punctuation:no_period"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Do not use any periods (full stops) in your response.",
         "Write without a single full stop; end sentences some other way.",
@@ -220,6 +324,12 @@ class NoPeriod(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return "." not in response
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text, rng).replace(".", "")
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, "etc.", rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -229,6 +339,7 @@ class NoExclamation(TrainingConstraint):
     """No exclamation mark anywhere in the response."""
 
     id = "punctuation:no_exclamation"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Do not use any exclamation marks.",
         "Avoid exclamation marks entirely.",
@@ -237,6 +348,12 @@ class NoExclamation(TrainingConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return "!" not in response
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("!", "."), rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, "wow!", rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -247,6 +364,7 @@ class EndWithQuestion(TrainingConstraint):
     """The response's last visible character is a question mark."""
 
     id = "punctuation:end_with_question"
+    expert_phase = rewriting.ENDS
     phrasings = (
         "End your response with a question.",
         "Finish with a question to the reader; the last character must be a question mark.",
@@ -267,6 +385,12 @@ class EndWithQuestion(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return response.rstrip().endswith("?")
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text, rng).rstrip().rstrip(".!;:,") + "?"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text, rng).rstrip().rstrip("?") + "."
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -276,6 +400,7 @@ class SemicolonCount(TrainingConstraint):
     """At least `min_semicolons` semicolons."""
 
     id = "punctuation:semicolons"
+    expert_phase = rewriting.CONTENT
     params = (Param("min_semicolons", int, minimum=1, maximum=1000),)
     phrasings = (
         "Use at least {min_semicolons} semicolon{min_semicolons_s}.",
@@ -285,6 +410,15 @@ class SemicolonCount(TrainingConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return response.count(";") >= kwargs["min_semicolons"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(kwargs["min_semicolons"] - text.count(";")):
+            text = text.replace(" and ", "; ", 1) if " and " in text else rewriting.insert_words(text, "; so", rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace(";", ","), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"min_semicolons": rng.randint(1, 4)}

@@ -6,6 +6,7 @@ import random
 import re
 from typing import Any
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import sentences
@@ -39,6 +40,7 @@ class BracketEverySentence(TrainingConstraint):
     """The whole response is sentences each wrapped in its own square brackets: `[One.] [Two.]`."""
 
     id = "format:bracket_every_sentence"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap every sentence in square brackets, like [This is a sentence.]",
         "Put each of your sentences inside its own pair of square brackets; nothing may stand outside them.",
@@ -52,6 +54,14 @@ class BracketEverySentence(TrainingConstraint):
             return False
         return all(words(s) and len(sentences(s.strip())) == 1 for s in _BRACKET_SEGMENT.findall(text))
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        plain = rewriting.ensure_words(re.sub(r"[\[\]]", "", text), rng)
+        found = [s.strip() for s in sentences(plain) or () if words(s)] or [rewriting.short_sentence(rng)]
+        return " ".join(f"[{sentence}]" for sentence in found)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(re.sub(r"[\[\]]", "", text), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -61,6 +71,7 @@ class BigramBrackets(TrainingConstraint):
     """The whole response is word pairs wrapped in double angle brackets: `<<I am>> <<at home>>`."""
 
     id = "format:bigram_brackets"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap every pair of consecutive words in double angular brackets, like <<I am>> <<at home>> <<today .>>",
         "Split your response into two-word groups, each enclosed in << and >>; only the last group may hold "
@@ -76,6 +87,13 @@ class BigramBrackets(TrainingConstraint):
         sizes = [len(segment.split()) for segment in _ANGLED_SEGMENT.findall(text)]
         return all(size == 2 for size in sizes[:-1]) and sizes[-1] in (1, 2)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        tokens = rewriting.ensure_words(re.sub(r"[<>]", " ", text), rng).split()
+        return " ".join(f"<<{' '.join(tokens[i : i + 2])}>>" for i in range(0, len(tokens), 2))
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(re.sub(r"[<>]", "", text), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -85,6 +103,7 @@ class HyphenLines(TrainingConstraint):
     """At least two lines, each one a single sentence that starts with `- `; no other lines."""
 
     id = "format:hyphen_lines"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Put every sentence on its own line, starting with a hyphen and a space ('- ').",
         "Write one sentence per line and begin each line with '- '; write nothing else.",
@@ -98,6 +117,13 @@ class HyphenLines(TrainingConstraint):
             line.startswith("- ") and words(line) and len(sentences(line[2:].strip())) == 1 for line in lines
         )
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        found = rewriting.padded(rewriting.prose_sentences(text, rng), 2, rng)
+        return "\n".join(f"- {sentence}" for sentence in found)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return " ".join(rewriting.prose_sentences(text, rng))
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -107,6 +133,7 @@ class NumberedList(TrainingConstraint):
     """A numbered list of exactly `num_items` items, numbered 1, 2, ... in order (`1.` or `1)`)."""
 
     id = "format:numbered_list"
+    expert_phase = rewriting.LISTS
     params = (Param("num_items", int, minimum=1, maximum=100),)
     phrasings = (
         "Include a numbered list with exactly {num_items} item{num_items_s} (1., 2., ...).",
@@ -119,6 +146,12 @@ class NumberedList(TrainingConstraint):
         numbers = [int(n) for n in _NUMBERED_ITEM.findall(response)]
         return numbers == list(range(1, kwargs["num_items"] + 1))
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.as_list(text, kwargs["num_items"], lambda i: f"{i + 1}. ", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_items": kwargs["num_items"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_items": rng.randint(3, 8)}
 
@@ -128,6 +161,7 @@ class BracketedTitle(TrainingConstraint):
     """The first line is a title in double square brackets (`[[Title]]`), followed by the body."""
 
     id = "format:bracketed_title"
+    expert_phase = rewriting.ENDS
     phrasings = (
         "Give your response a title in double square brackets on the first line, such as [[A Day at Sea]].",
         "Start with a title wrapped in double square brackets, e.g. [[My Title]], then write the rest below it.",
@@ -144,6 +178,14 @@ class BracketedTitle(TrainingConstraint):
         title = lines[0][2:-2]
         return "[" not in title and "]" not in title and bool(_WORD_CHARACTER.search(title))
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        first, second = rng.sample(rewriting.TITLE_WORDS, 2)
+        body = rewriting.ensure_words(text, rng).lstrip()
+        return f"[[{first.capitalize()} and {second}]]\n{body}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("[[", "").replace("]]", ""), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -153,6 +195,7 @@ class QAPairs(TrainingConstraint):
     """Exactly `num_pairs` question-answer pairs: lines starting `Q:` and `A:`, alternating, none empty."""
 
     id = "format:qa_pairs"
+    expert_phase = rewriting.LISTS
     params = (Param("num_pairs", int, minimum=1, maximum=100),)
     phrasings = (
         "Format the response as exactly {num_pairs} question-and-answer pair{num_pairs_s}, each question on a line "
@@ -168,6 +211,13 @@ class QAPairs(TrainingConstraint):
         expected = ["Q", "A"] * kwargs["num_pairs"]
         return [kind for kind, _ in found] == expected and all(text for _, text in found)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        plain = re.sub(r"^([ \t]*)[QA]:", r"\1", text, flags=re.MULTILINE)
+        return rewriting.as_list(plain, 2 * kwargs["num_pairs"], lambda i: "A: " if i % 2 else "Q: ", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_pairs": kwargs["num_pairs"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_pairs": rng.randint(2, 5)}
 
@@ -177,6 +227,7 @@ class MarkdownTable(TrainingConstraint):
     """One markdown table: a header row, a `|---|` separator, and exactly `num_rows` rows of `num_columns` cells."""
 
     id = "format:markdown_table"
+    expert_phase = rewriting.LISTS
     params = (Param("num_rows", int, minimum=1, maximum=100), Param("num_columns", int, minimum=1, maximum=100))
     phrasings = (
         "Include a markdown table with {num_columns} columns and {num_rows} row{num_rows_s} below the header.",
@@ -203,6 +254,21 @@ class MarkdownTable(TrainingConstraint):
         return len(table) - 2 == kwargs["num_rows"] and all(
             len(row[1:-1].split("|")) == kwargs["num_columns"] for row in table
         )
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("|")).strip()
+        columns = kwargs["num_columns"]
+
+        def row(cells: list[str]) -> str:
+            return "| " + " | ".join(cells) + " |"
+
+        table = [row([rewriting.NOUNS[c % len(rewriting.NOUNS)].capitalize() for c in range(columns)])]
+        table.append("|" + "---|" * columns)
+        table += [row([rng.choice(rewriting.ADJECTIVES) for _ in range(columns)]) for _ in range(kwargs["num_rows"])]
+        return f"{rewriting.ensure_words(body, rng)}\n\n" + "\n".join(table)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "num_rows": kwargs["num_rows"] + 1}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_rows": rng.randint(2, 6), "num_columns": rng.randint(2, 4)}

@@ -10,6 +10,7 @@ import random
 import re
 from typing import Any
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import sentences
@@ -52,6 +53,49 @@ _LINE_STARTS = frozenset(
 _CLOSING = frozenset({"startend:end_checker", "detectable_content:postscript", "format:markdown_table"})
 _SENTENCE_END_PUNCTUATION = ".!?…\"'”’)] "
 _MOST_COMPARED = 16  # candidate first sentences compared before `_may_repeat_first_sentence` gives up
+_WORD_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_ADJACENT_REPEAT = re.compile(
+    r"(?<![^\W_])([^\W_]+(?:['’][^\W_]+)*)(?![^\W_])(\W+)(?=\1(?![^\W_]|['’]))", re.IGNORECASE
+)
+_SEPARATORS = ("so", "all", "very", "just", "quite", "ok", "now", "yes")  # inserted between alphabet neighbours
+
+
+def _apart(a: str, b: str) -> bool:
+    """Whether two words' initials are not neighbours in the alphabet (the check's own test)."""
+    x, y = a[0].lower(), b[0].lower()
+    return not (x.isascii() and y.isascii() and x.isalpha() and y.isalpha() and abs(ord(x) - ord(y)) == 1)
+
+
+def _first_neighbour_pair(text: str) -> tuple[re.Match[str], re.Match[str]] | None:
+    """The first two adjacent words whose initials are alphabet neighbours, or None."""
+    found = list(_WORD_TOKEN.finditer(text))
+    for left, right in zip(found, found[1:], strict=False):
+        if not _apart(left.group(0), right.group(0)):
+            return left, right
+    return None
+
+
+def _exactly(text: str, word: str, times: int, rng: random.Random) -> str:
+    """The text with `word` (a whole word, any case) exactly `times` times: extras replaced, missing ones inserted."""
+    pattern = rewriting.whole_word(word)
+    text = rewriting.replace_words(
+        rewriting.ensure_words(text, rng), pattern, lambda _: rewriting.other_word(word, rng), keep=times
+    )
+    for _ in range(times - count_word(text, word)):
+        text = rewriting.insert_words(text, word, rng)
+    return text
+
+
+def _put_at(sentence: str, word: str, position: int, rng: random.Random) -> str:
+    """The sentence with `word` as its `position`-th word (filler words pad a short sentence)."""
+    found = list(_WORD_TOKEN.finditer(sentence))
+    if found and position <= len(found) and same_word(found[position - 1].group(0), word):
+        return sentence
+    while len(found) < position - 1:
+        sentence = rewriting.before_final_punctuation(sentence, rng.choice(rewriting.ADJECTIVES))
+        found = list(_WORD_TOKEN.finditer(sentence))
+    at = found[position - 2].end() if position > 1 else found[0].start() if found else 0
+    return f"{sentence[:at]} {word}{sentence[at:]}" if position > 1 else f"{word} {sentence[at:]}"
 
 
 def _keyword_param(name: str = "keyword") -> Param:
@@ -63,6 +107,7 @@ class FirstWord(TrainingConstraint):
     """The response's first word is `first_word`."""
 
     id = "words:first_word"
+    expert_phase = rewriting.ENDS
     params = (Param("first_word", str),)
     phrasings = (
         "Begin your response with the word '{first_word}'.",
@@ -84,6 +129,12 @@ class FirstWord(TrainingConstraint):
         tokens = words(response)
         return bool(tokens) and same_word(tokens[0], kwargs["first_word"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.with_first_word(text, kwargs["first_word"], rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.with_first_word(text, rewriting.other_word(kwargs["first_word"], rng).capitalize(), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"first_word": rng.choice(_FIRST_WORDS)}
 
@@ -93,6 +144,7 @@ class LastWord(TrainingConstraint):
     """The response's last word is `last_word` (punctuation after it is allowed)."""
 
     id = "words:last_word"
+    expert_phase = rewriting.ENDS
     params = (Param("last_word", str),)
     phrasings = (
         "End your response with the word '{last_word}'.",
@@ -109,6 +161,14 @@ class LastWord(TrainingConstraint):
         tokens = words(response)
         return bool(tokens) and same_word(tokens[-1], kwargs["last_word"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.before_final_punctuation(rewriting.ensure_words(text, rng), kwargs["last_word"])
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.before_final_punctuation(
+            rewriting.ensure_words(text, rng), rewriting.other_word(kwargs["last_word"], rng)
+        )
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"last_word": rng.choice(_LAST_WORDS)}
 
@@ -118,6 +178,7 @@ class FirstWordEachSentence(TrainingConstraint):
     """Every sentence starts with `first_word`."""
 
     id = "words:first_word_each_sentence"
+    expert_phase = rewriting.ENDS
     params = (Param("first_word", str),)
     phrasings = (
         "Start every sentence with the word '{first_word}'.",
@@ -145,6 +206,18 @@ class FirstWordEachSentence(TrainingConstraint):
         parts = [words(s) for s in sentences(response) or ()]
         return bool(parts) and all(p and same_word(p[0], kwargs["first_word"]) for p in parts)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        word = kwargs["first_word"]
+        text = rewriting.ensure_words(text, rng)
+        return rewriting.map_sentences(
+            text,
+            lambda _, s: s if words(s) and same_word(words(s)[0], word) else rewriting.with_first_word(s, word, rng),
+        )
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        other = rewriting.other_word(kwargs["first_word"], rng).capitalize()
+        return rewriting.map_sentences(text, lambda i, s: rewriting.with_first_word(s, other, rng) if i == 0 else s)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"first_word": rng.choice(_SENTENCE_STARTERS)}
 
@@ -154,6 +227,7 @@ class LastWordEachSentence(TrainingConstraint):
     """Every sentence ends with `last_word` (before its closing punctuation)."""
 
     id = "words:last_word_each_sentence"
+    expert_phase = rewriting.ENDS
     params = (Param("last_word", str),)
     phrasings = (
         "End every sentence with the word '{last_word}'.",
@@ -171,6 +245,19 @@ class LastWordEachSentence(TrainingConstraint):
         parts = [words(s) for s in sentences(response) or ()]
         return bool(parts) and all(p and same_word(p[-1], kwargs["last_word"]) for p in parts)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        word = kwargs["last_word"]
+        text = rewriting.ensure_words(text, rng)
+        return rewriting.map_sentences(
+            text,
+            lambda _, s: (
+                s if words(s) and same_word(words(s)[-1], word) else rewriting.before_final_punctuation(s, word)
+            ),
+        )
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.before_final_punctuation(text, rewriting.other_word(kwargs["last_word"], rng))
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"last_word": rng.choice(_SENTENCE_ENDERS)}
 
@@ -180,6 +267,7 @@ class StartEndSameWord(TrainingConstraint):
     """The first and the last word of the response are the same word (and there are at least two words)."""
 
     id = "words:start_end_same"
+    expert_phase = rewriting.ENDS
     phrasings = (
         "Start and end your response with the same word.",
         "The first word and the last word of your answer must be identical.",
@@ -191,6 +279,14 @@ class StartEndSameWord(TrainingConstraint):
         tokens = words(response)
         return len(tokens) >= 2 and same_word(tokens[0], tokens[-1])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        return rewriting.before_final_punctuation(text, words(text)[0].lower())
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        return rewriting.before_final_punctuation(text, rewriting.other_word(words(text)[0], rng))
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -200,6 +296,7 @@ class MaxWordLength(TrainingConstraint):
     """No word is longer than `max_letters` characters."""
 
     id = "words:max_word_length"
+    expert_phase = rewriting.PUNCTUATION
     params = (Param("max_letters", int, minimum=1, maximum=100),)
     phrasings = (
         "Do not use any word longer than {max_letters} letters.",
@@ -210,6 +307,15 @@ class MaxWordLength(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return all(len(w) <= kwargs["max_letters"] for w in words(response))
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        limit = kwargs["max_letters"]
+        short = [w for w in rewriting.NOUNS if len(w) <= limit] or ["a"]
+        fixed = _WORD_TOKEN.sub(lambda m: m.group(0) if len(m.group(0)) <= limit else rng.choice(short), text)
+        return rewriting.ensure_words(fixed, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, "incomprehensibilities" + "s" * kwargs["max_letters"], rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"max_letters": rng.randint(9, 12)}
 
@@ -219,6 +325,7 @@ class NoAdjacentRepeat(TrainingConstraint):
     """No word is immediately followed by the same word ("the the")."""
 
     id = "words:no_adjacent_repeat"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Never use the same word twice in a row.",
         "No word may be immediately repeated (for example, 'very very' is not allowed).",
@@ -229,6 +336,19 @@ class NoAdjacentRepeat(TrainingConstraint):
         tokens = [w.casefold() for w in words(response)]
         return all(a != b for a, b in zip(tokens, tokens[1:], strict=False))
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(len(text)):  # each pass breaks one repeat; a text has fewer repeats than characters
+            repeat = _ADJACENT_REPEAT.search(text)
+            if repeat is None:
+                break
+            separator = "then" if repeat.group(1).casefold() == "and" else "and"
+            text = f"{text[: repeat.end(1)]} {separator}{text[repeat.end(1) :]}"
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, "very very", rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -238,6 +358,7 @@ class NoAlphabetNeighbours(TrainingConstraint):
     """No two adjacent words start with neighbouring letters of the alphabet (a/b, q/p, ...)."""
 
     id = "words:no_alphabet_neighbours"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "No two adjacent words may start with consecutive letters of the alphabet (such as 'a' and 'b').",
         "Make sure neighbouring words never begin with letters next to each other in the alphabet.",
@@ -250,6 +371,20 @@ class NoAlphabetNeighbours(TrainingConstraint):
             a.isascii() and b.isascii() and a.isalpha() and b.isalpha() and abs(ord(a) - ord(b)) == 1
             for a, b in zip(initials, initials[1:], strict=False)
         )
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(len(text)):
+            pair = _first_neighbour_pair(text)
+            if pair is None:
+                break
+            left, right = pair
+            separator = next(w for w in _SEPARATORS if _apart(w, left.group(0)) and _apart(w, right.group(0)))
+            text = f"{text[: left.end()]} {separator}{text[left.end() :]}"
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, "all birds", rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -279,6 +414,21 @@ class Palindrome(TrainingConstraint):
             for w in words(response)
         )
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        if self.check(text, kwargs):
+            return text
+        fitting = [w for w in _PALINDROMES if len(w) >= kwargs["min_length"]]
+        return rewriting.insert_words(text, rng.choice(fitting) if fitting else "a" * kwargs["min_length"], rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        def swap(match: re.Match[str]) -> str:
+            word = match.group(0)
+            folded = word.casefold()
+            is_palindrome = len(word) >= kwargs["min_length"] and word.isalpha() and folded == folded[::-1]
+            return rng.choice(rewriting.NOUNS) if is_palindrome else word
+
+        return rewriting.ensure_words(_WORD_TOKEN.sub(swap, text), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"min_length": rng.randint(4, 6)}
 
@@ -298,6 +448,12 @@ class KeywordOnce(TrainingConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_word(response, kwargs["keyword"]) == 1
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return _exactly(text, kwargs["keyword"], 1, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return _exactly(text, kwargs["keyword"], 2, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"keyword": rng.choice(_KEYWORDS)}
@@ -321,6 +477,12 @@ class KeywordPair(TrainingConstraint):
             return False  # a word cannot occur both once and twice
         return count_word(response, kwargs["keyword1"]) == 1 and count_word(response, kwargs["keyword2"]) == 2
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return _exactly(_exactly(text, kwargs["keyword1"], 1, rng), kwargs["keyword2"], 2, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return _exactly(text, kwargs["keyword2"], 3, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         first, second = rng.sample(_KEYWORDS, 2)
         return {"keyword1": first, "keyword2": second}
@@ -331,6 +493,7 @@ class KeywordPosition(TrainingConstraint):
     """The `word_number`-th word of the `sentence_number`-th sentence is `keyword` (both counted from 1)."""
 
     id = "keywords:specific_position"
+    expert_phase = rewriting.ENDS
     params = (
         _keyword_param(),
         Param("sentence_number", int, minimum=1, maximum=1000),
@@ -354,6 +517,20 @@ class KeywordPosition(TrainingConstraint):
         tokens = words(parts[kwargs["sentence_number"] - 1])
         return len(tokens) >= kwargs["word_number"] and same_word(tokens[kwargs["word_number"] - 1], kwargs["keyword"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        keyword, nth, position = kwargs["keyword"], kwargs["sentence_number"], kwargs["word_number"]
+        text = rewriting.ensure_words(text, rng)
+        have = len(sentences(text) or ())
+        if have < nth:
+            text = rewriting.add_sentences(text, nth - have, rng)
+        return rewriting.map_sentences(text, lambda i, s: _put_at(s, keyword, position, rng) if i == nth - 1 else s)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        swapped = rewriting.whole_word(kwargs["keyword"]).sub(
+            lambda _: rewriting.other_word(kwargs["keyword"], rng), text
+        )
+        return rewriting.ensure_words(swapped, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {
             "keyword": rng.choice(_KEYWORDS),
@@ -367,6 +544,7 @@ class KeywordEveryParagraph(TrainingConstraint):
     """Every blank-line paragraph contains `keyword`."""
 
     id = "keywords:in_every_paragraph"
+    expert_phase = rewriting.LISTS
     params = (_keyword_param(),)
     phrasings = (
         "Use the word '{keyword}' in every paragraph.",
@@ -378,6 +556,19 @@ class KeywordEveryParagraph(TrainingConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         parts = paragraphs(response)
         return bool(parts) and all(count_word(p, kwargs["keyword"]) > 0 for p in parts)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        keyword = kwargs["keyword"]
+        text = rewriting.ensure_words(text, rng)
+        return rewriting.map_paragraphs(
+            text, lambda p: p if count_word(p, keyword) else rewriting.insert_words(p, keyword, rng)
+        )
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        swapped = rewriting.whole_word(kwargs["keyword"]).sub(
+            lambda _: rewriting.other_word(kwargs["keyword"], rng), text
+        )
+        return rewriting.ensure_words(swapped, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"keyword": rng.choice(_KEYWORDS)}
@@ -406,6 +597,17 @@ class PhraseTimes(TrainingConstraint):
         if not kwargs["phrase"].split():
             return False
         return len(_phrase_pattern(kwargs["phrase"]).findall(response)) == kwargs["times"]
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        pattern = _phrase_pattern(kwargs["phrase"])
+        have = len(pattern.findall(text))
+        text = rewriting.remove_matches(text, pattern, keep=kwargs["times"])
+        for _ in range(kwargs["times"] - have):
+            text = rewriting.insert_words(text, " ".join(kwargs["phrase"].split()), rng)
+        return rewriting.ensure_words(text, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "times": kwargs["times"] + 1}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"phrase": rng.choice(_PHRASES), "times": rng.randint(2, 4)}
@@ -448,6 +650,7 @@ class FirstSentenceAtEnd(TrainingConstraint):
     """The last sentence repeats the first one word for word (case, spacing and end punctuation aside)."""
 
     id = "repeat:first_sentence_at_end"
+    expert_phase = rewriting.ENDS
     phrasings = (
         "End your response by repeating its first sentence word for word.",
         "Your last sentence must be an exact copy of your first sentence.",
@@ -463,6 +666,16 @@ class FirstSentenceAtEnd(TrainingConstraint):
             return False
         first, last = (normalise(s).rstrip(_SENTENCE_END_PUNCTUATION) for s in (parts[0], parts[-1]))
         return bool(first) and first == last
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng).rstrip()
+        first = (sentences(text) or (text,))[0].strip()
+        if text[-1] not in _SENTENCE_END_PUNCTUATION:
+            text += "."
+        return f"{text} {first}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{rewriting.ensure_words(text, rng).rstrip()} {rewriting.lower_first(rewriting.short_sentence(rng))}"
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}

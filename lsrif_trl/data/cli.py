@@ -1,9 +1,12 @@
-"""`lsrif data build | validate | stats`: build structured-instruction data, check it, describe it."""
+"""`lsrif data build | validate | stats | expert`: build structured-instruction data, check it, describe it, answer it."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -58,6 +61,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--split", default="train")
     stats.add_argument("--output-dir", help="where stats.json and stats.png go (default: beside the data)")
     stats.set_defaults(func=run_stats)
+
+    expert = commands.add_parser(
+        "expert", help="answer every row with the constraints' experts: a `completion` column for SFT"
+    )
+    expert.add_argument("--data", required=True, help="dataset to answer: save_to_disk folder, parquet/jsonl, Hub id")
+    expert.add_argument("--split", default="train")
+    expert.add_argument("--output", required=True, help="output folder (the rows plus `completion`)")
+    expert.add_argument("--noise", type=float, default=0.0, help="probability of dropping each leaf's rewrite")
+    expert.add_argument(
+        "--wrong-branch", type=float, default=0.0, help="probability of following a conditional's inactive branch"
+    )
+    expert.add_argument("--seed", type=int, default=0)
+    expert.add_argument("--format", choices=FORMATS, default="disk")
+    expert.add_argument("--overwrite", action="store_true", help="replace a dataset already saved at --output")
+    expert.set_defaults(func=run_expert)
 
 
 def _families(values: list[str] | None) -> tuple[str, ...] | None:
@@ -177,4 +195,64 @@ def run_stats(args: argparse.Namespace) -> int:
     out_dir = args.output_dir or (path if path.is_dir() else path.parent if path.exists() else Path("."))
     json_path, png_path = write_stats(stats, out_dir)
     print(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+_SAVED_DATASET_FILES = ("state.json", "dataset_dict.json", "train.parquet", "train.jsonl")
+
+
+def _output_problem(output: Path, data: str, overwrite: bool) -> str | None:
+    """Why `output` may not be written (the input itself, or existing files without --overwrite), or None."""
+    if Path(data).exists() and output.resolve() == Path(data).resolve():
+        return f"--output {output} is the input dataset; write the answers to another folder"
+    if not output.exists() or (output.is_dir() and not any(output.iterdir())):
+        return None
+    if not overwrite:
+        return f"--output {output} already exists; pass --overwrite to replace it, or choose another folder"
+    if not output.is_dir() or not any((output / name).exists() for name in _SAVED_DATASET_FILES):
+        return f"--output {output} holds something other than a saved dataset; refusing to replace it"
+    return None
+
+
+def run_expert(args: argparse.Namespace) -> int:
+    """Answer every row with the tree expert, save rows + `completion` (and expert.json), report; exit code."""
+    from lsrif_trl.data.expert import ExpertConfig, answer_rows
+
+    output = Path(args.output)
+    try:
+        config = ExpertConfig(noise=args.noise, wrong_branch=args.wrong_branch)
+    except ValueError as err:
+        print(f"error: --{str(err).split('=')[0].replace('_', '-')}: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    problem = _output_problem(output, args.data, args.overwrite)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        dataset = load_training_dataset(args.data, split=args.split)
+    except DatasetValidationError as err:
+        print("\n".join(err.errors), file=sys.stderr)
+        print(
+            f"error: {args.data}: INVALID ({err.total} problem(s)); `lsrif data validate` lists them", file=sys.stderr
+        )
+        return EXIT_INVALID
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    answers, report = answer_rows(dataset, args.seed, config)
+    if "completion" in dataset.column_names:
+        dataset = dataset.remove_columns("completion")
+    dataset = dataset.add_column("completion", answers)
+    staging = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_dataset(dataset, staging, args.format)
+    settings = {"data": args.data, "split": args.split, "seed": args.seed, **dataclasses.asdict(config)}
+    (staging / "expert.json").write_text(
+        json.dumps({"settings": settings, "report": dataclasses.asdict(report)}, indent=2) + "\n"
+    )
+    if output.exists():
+        shutil.rmtree(output)
+    staging.rename(output)
+    print(report.summary())
+    print(f"wrote {len(dataset)} rows with a `completion` column to {output}")
     return 0

@@ -4,6 +4,7 @@ and `lsrif eval compare DIR ...` to put runs side by side."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -12,8 +13,10 @@ from pathlib import Path
 from lsrif_trl.data.http_retry import RetryPolicy
 from lsrif_trl.eval import lsr
 from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
+from lsrif_trl.eval.judging import JudgeConfig
+from lsrif_trl.eval.registry import FILE_BENCHMARKS
 from lsrif_trl.eval.report import compare_runs
-from lsrif_trl.eval.runner import Benchmark, EvalRequest, IFEvalBenchmark, LSRBenchmark, evaluate
+from lsrif_trl.eval.runner import Benchmark, EvalRequest, FileBenchmark, IFEvalBenchmark, LSRBenchmark, evaluate
 
 EXIT_BAD_INPUT = 2
 EXIT_GENERATION_FAILED = 1
@@ -28,6 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_ifeval_parser(benchmarks)
     add_lsr_parser(benchmarks)
     add_lsr_prompts_parser(benchmarks)
+    for benchmark in FILE_BENCHMARKS.values():
+        add_file_benchmark_parser(benchmarks, benchmark)
     add_compare_parser(benchmarks)
 
 
@@ -69,6 +74,51 @@ def add_lsr_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentP
         "IFEval ones (`ifeval`), e.g. families held out of training",
     )
     return parser
+
+
+def add_file_benchmark_parser(
+    benchmarks: argparse._SubParsersAction, benchmark: type[FileBenchmark]
+) -> argparse.ArgumentParser:
+    """`lsrif eval NAME` for a benchmark read from `--input-data` or the Hub."""
+    parser = add_benchmark_parser(
+        benchmarks,
+        benchmark.name,
+        help=benchmark.help,
+        description=benchmark.description,
+        func=functools.partial(run_file_benchmark, benchmark),
+    )
+    parser.add_argument("--input-data", type=Path, help=benchmark.input_help)
+    if benchmark.judge_use != "none":
+        add_judge_arguments(parser, required=benchmark.judge_use == "required")
+    return parser
+
+
+def add_judge_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The judge of a judge-scored benchmark: any OpenAI-compatible server (settings recorded with the results)."""
+    need = "required" if required else "optional: without it only the rule-scored rows are used"
+    judge = parser.add_argument_group(f"judge ({need})")
+    judge.add_argument("--judge-base-url", help="the judge server's /v1 URL, e.g. http://localhost:8001/v1")
+    judge.add_argument("--judge-model", help="the judge's served model name, e.g. Qwen/Qwen2.5-72B-Instruct")
+    judge.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="env variable holding the judge's key")
+    judge.add_argument("--judge-max-tokens", type=int, default=2048, help="default: 2048")
+    judge.add_argument("--judge-temperature", type=float, default=0.0, help="default: 0 (greedy)")
+    judge.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
+
+
+def judge_from_args(args: argparse.Namespace) -> JudgeConfig | None:
+    """The judge the --judge-* options name, or None when neither URL nor model is given."""
+    if getattr(args, "judge_model", None) is None and getattr(args, "judge_base_url", None) is None:
+        return None
+    return JudgeConfig(
+        base_url=args.judge_base_url,
+        model=args.judge_model,
+        api_key_env=args.judge_api_key_env,
+        max_tokens=args.judge_max_tokens,
+        temperature=args.judge_temperature,
+        concurrency=args.judge_concurrency,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+    )
 
 
 def add_lsr_prompts_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -145,12 +195,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """`lsrif eval compare DIR ...`: side-by-side tables with deltas and a bar plot per benchmark."""
+    """`lsrif eval compare DIR ...`: a summary table with bootstrap intervals, each benchmark's table, one plot."""
     parser = benchmarks.add_parser(
         "compare",
         help="compare evaluation runs side by side",
-        description="Print each benchmark's runs side by side (deltas against the first) and save a bar plot per "
-        "benchmark. Each DIR is a run folder (with results.json) or a folder of run folders.",
+        description="Print a summary table (a row per run, a column per benchmark's primary metric, deltas against "
+        "the first run with paired bootstrap 95% intervals over prompts), then each benchmark's runs side by side, "
+        "and save one bar plot (compare.png). Each DIR is a run folder (with results.json) or a folder of run folders.",
     )
     parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     parser.add_argument("--plot-dir", type=Path, default=Path("eval_compare"), help="default: ./eval_compare")
@@ -216,6 +267,16 @@ def run_ifeval(args: argparse.Namespace) -> int:
 def run_lsr(args: argparse.Namespace) -> int:
     """Generate (with --model) and score LSR-Eval; print the metrics; 2 on bad input."""
     return _run(LSRBenchmark(args.families), args)
+
+
+def run_file_benchmark(benchmark: type[FileBenchmark], args: argparse.Namespace) -> int:
+    """Generate (with --model) and score a file benchmark; print the metrics; 2 on bad input."""
+    try:
+        instance = benchmark(args.input_data, judge_from_args(args))
+    except ValueError as err:
+        print(f"lsrif eval {benchmark.name}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run(instance, args)
 
 
 def run_lsr_prompts(args: argparse.Namespace) -> int:

@@ -270,11 +270,15 @@ class OpenAIGenerator(Generator):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "base_url": self.url.removesuffix("/chat/completions")}
 
+    def _messages(self, prompt: str) -> list[dict[str, str]]:
+        """The chat messages one request sends (a single user turn; judges of multi-turn benchmarks send more)."""
+        return [{"role": "user", "content": prompt}]
+
     def _body(self, prompt: str) -> bytes:
         s = self.sampling
         body: dict[str, Any] = {
             "model": self.model_name,
-            "messages": [{"role": "user", "content": prompt}],
+            "messages": self._messages(prompt),
             "max_tokens": s.max_new_tokens,
             "temperature": s.temperature,
             "top_p": s.top_p,

@@ -7,14 +7,13 @@ JSONL of responses (`prompt`, `response`). Every input line is validated before 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lsrif_trl.constraints import follows_both, get_constraint
 from lsrif_trl.eval import generation
-from lsrif_trl.jsonl import json_object
+from lsrif_trl.jsonl import read_objects
 
 HUB_DATASET = "google/IFEval"
 OFFLINE_HINT = "pass --input-data ../shared/data/ifeval/input_data.jsonl (the official file) when offline"
@@ -107,20 +106,13 @@ def parse_example(row: Any, where: str) -> IFEvalExample:
     return IFEvalExample(key=row.get("key", -1), prompt=row["prompt"], instruction_id_list=ids, kwargs=checked)
 
 
-def _json_lines(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line; IFEvalInputError on a line that is not a JSON object."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            yield number, json_object(line, f"{path} line {number}", IFEvalInputError)
-
-
 def load_input_data(path: str | Path | None = None) -> list[IFEvalExample]:
     """The benchmark prompts from an official-format JSONL, or from the Hub dataset when `path` is None."""
     if path is not None:
         path = Path(path)
-        examples = [parse_example(row, f"{path} line {number}") for number, row in _json_lines(path)]
+        examples = [
+            parse_example(row, f"{path} line {number}") for number, row in read_objects(path, IFEvalInputError)
+        ]
     else:
         examples = [parse_example(row, f"{HUB_DATASET} row {index}") for index, row in enumerate(_hub_rows())]
     if not examples:

@@ -1,5 +1,5 @@
-"""Evaluation reports: one results JSON + markdown table per run, side-by-side comparison with deltas and bar
-plots, model-card metadata (model-index format), and logging to wandb or trackio.
+"""Evaluation reports: one results JSON + markdown table per run, side-by-side comparison with deltas, bootstrap
+intervals and one bar plot, model-card metadata (model-index format), and logging to wandb or trackio.
 
 A run directory holds `results.json` (see `RunResults`); metric keys read `ROW/MEASURE` (e.g.
 `sequential/lsrm`, `depth 2/all`) or a bare name (e.g. IFEval's `prompt_level_strict`). Values are fractions in
@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lsrif_trl.eval import bootstrap
 
 RESULTS_FILE = "results.json"
 TABLE_FILE = "results.md"
@@ -34,6 +36,7 @@ class RunResults:
     card: dict[str, str]  # model-index identity: dataset_name, dataset_type, dataset_split
     details: dict[str, Any] = field(default_factory=dict)
     generation: dict[str, Any] | None = None  # backend, sampling settings, tokens/s (None when only scored)
+    prompt_scores: dict[str, float] | None = None  # prompt id -> score under headline[0] (compare's bootstrap)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @classmethod
@@ -181,23 +184,73 @@ def comparability(runs: list[tuple[str, RunResults]]) -> list[str]:
     return warnings
 
 
-def plot_comparison(runs: list[tuple[str, RunResults]], metrics: Sequence[str], path: Path) -> Path:
-    """A grouped bar plot: one group per metric, one bar per run; saved to `path` (PNG)."""
+def primary_metric(results: RunResults) -> str:
+    """The one metric a benchmark is summarised by: the first of its headline."""
+    return results.headline[0]
+
+
+def _run_labels(runs: list[tuple[str, RunResults]]) -> list[str]:
+    return list(dict.fromkeys(label for label, _ in runs))
+
+
+def summary_markdown(runs: list[tuple[str, RunResults]]) -> str:
+    """One table in the shape of the papers' result tables: a row per run, a column per benchmark (its primary
+    metric), then a row per later run with its delta against the first and the bootstrap 95% interval of it."""
+    groups = group_by_benchmark(runs)
+    labels = _run_labels(runs)
+    by_run = {(label, name): results for name, group in groups.items() for label, results in group}
+    header = ["run", *(f"{group[0][1].card.get('dataset_name', name)} ({primary_metric(group[0][1])})"
+                       for name, group in groups.items())]  # fmt: skip
+    rows = []
+    for label in labels:
+        cells = [by_run.get((label, name)) for name in groups]
+        rows.append([label, *(_cell(r.metrics.get(primary_metric(r))) if r else "–" for r in cells)])
+    for label in labels[1:]:
+        deltas = [_delta_with_interval(by_run.get((labels[0], name)), by_run.get((label, name))) for name in groups]
+        rows.append([f"Δ {label} (95% CI)", *deltas])
+    if len(labels) == 1:
+        return "## Summary\n\n" + _table(header, rows)
+    note = (
+        f"\nΔ: the primary metric's change against {labels[0]}; in brackets the paired bootstrap 95% interval over "
+        f"the prompts both runs scored ({bootstrap.RESAMPLES} resamples). Judge-scored benchmarks are comparable only "
+        "under the same judge.\n"
+    )
+    return "## Summary\n\n" + _table(header, rows) + note
+
+
+def _delta_with_interval(base: RunResults | None, other: RunResults | None) -> str:
+    if base is None or other is None:
+        return "–"
+    metric = primary_metric(base)
+    text = _delta(other.metrics.get(metric), base.metrics.get(metric))
+    interval = bootstrap.paired_interval(base.prompt_scores or {}, other.prompt_scores or {})
+    return text if interval is None else f"{text} [{interval[0]:+.4f}, {interval[1]:+.4f}]"
+
+
+def plot_summary(runs: list[tuple[str, RunResults]], path: Path) -> Path:
+    """One grouped bar plot: a group per benchmark (its primary metric), a bar per run; saved to `path` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: works on servers without a display
     import matplotlib.pyplot as plt
 
-    width = 0.8 / len(runs)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(metrics) + 2), 4.0))
-    for i, (label, results) in enumerate(runs):
-        values = [results.metrics.get(key) for key in metrics]
-        heights = [0.0 if v is None else float(v) for v in values]
-        positions = [m + (i - (len(runs) - 1) / 2) * width for m in range(len(metrics))]
+    groups = group_by_benchmark(runs)
+    labels = _run_labels(runs)
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(groups) + 2), 4.0))
+    for i, label in enumerate(labels):
+        heights = []
+        for group in groups.values():
+            found = [r for run_label, r in group if run_label == label]
+            value = found[0].metrics.get(primary_metric(found[0])) if found else None
+            heights.append(0.0 if value is None else float(value))
+        positions = [g + (i - (len(labels) - 1) / 2) * width for g in range(len(groups))]
         ax.bar(positions, heights, width, label=label)
-    ax.set_xticks(range(len(metrics)), metrics, rotation=30, ha="right")
+    names = [f"{g[0][1].card.get('dataset_name', n)}\n{primary_metric(g[0][1])}" for n, g in groups.items()]
+    ax.set_xticks(range(len(groups)), names, fontsize="small")
+    ax.set_ylim(0.0, 1.0)  # every primary metric is a fraction
     ax.set_ylabel("score")
-    ax.set_title(runs[0][1].card.get("dataset_name", runs[0][1].benchmark))
+    ax.set_title("Primary metric per benchmark")
     ax.legend(fontsize="small")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,15 +260,16 @@ def plot_comparison(runs: list[tuple[str, RunResults]], metrics: Sequence[str], 
 
 
 def compare_runs(directories: Sequence[Path], plot_dir: Path, all_metrics: bool = False) -> tuple[str, list[Path]]:
-    """The markdown comparison of every benchmark found in `directories`, and the bar plots it saved."""
-    sections, plots = [], []
-    for benchmark, runs in group_by_benchmark(find_runs(directories)).items():
-        metrics = compared_metrics(runs, all_metrics)
-        title = f"## {runs[0][1].card.get('dataset_name', benchmark)}\n\n"
-        warnings = "".join(f"\n{w}\n" for w in comparability(runs))
-        sections.append(title + compare_markdown(runs, metrics) + warnings + "\n" + generation_table(runs))
-        plots.append(plot_comparison(runs, metrics, plot_dir / f"compare_{benchmark}.png"))
-    return "\n".join(sections), plots
+    """The markdown comparison of every benchmark found in `directories` (a summary table with bootstrap
+    intervals, then each benchmark's own table), and the one summary plot it saved."""
+    runs = find_runs(directories)
+    sections = [summary_markdown(runs)]
+    for benchmark, group in group_by_benchmark(runs).items():
+        metrics = compared_metrics(group, all_metrics)
+        title = f"## {group[0][1].card.get('dataset_name', benchmark)}\n\n"
+        warnings = "".join(f"\n{w}\n" for w in comparability(group))
+        sections.append(title + compare_markdown(group, metrics) + warnings + "\n" + generation_table(group))
+    return "\n".join(sections), [plot_summary(runs, plot_dir / "compare.png")]
 
 
 def eval_results(results: RunResults) -> list[Any]:

@@ -13,10 +13,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from lsrif_trl.eval import ifeval, lsr
 from lsrif_trl.eval.generation import SamplingParams, check_model, create_generator, run_generation
+from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.report import REPORT_BACKENDS, RunResults, attach_to_model_card, report_to, save_run
 
 RESPONSES_FILE = "responses.jsonl"
@@ -41,11 +42,20 @@ class EvalRequest:
     run_name: str | None = None
 
 
+@dataclass
+class Scores:
+    """What scoring a responses file gives: the metrics, facts about the run, and the primary metric per prompt."""
+
+    metrics: dict[str, Any]
+    details: dict[str, Any]
+    prompt_scores: dict[str, float]  # prompt id -> its score under the benchmark's primary metric (for bootstraps)
+
+
 class Benchmark(ABC):
     """A benchmark: its prompts, and how a responses file is scored into metrics and its own output files."""
 
     name: str
-    headline: list[str]
+    headline: list[str]  # headline[0] is the primary metric: the mean of `Scores.prompt_scores`
     card: dict[str, str]
 
     @abstractmethod
@@ -55,8 +65,44 @@ class Benchmark(ABC):
     @abstractmethod
     def score(
         self, examples: list[Any], everything: list[Any], responses: Path, output_dir: Path, allow_missing: bool
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(metrics, details) of `examples`; `everything` lists the prompts a responses file may hold."""
+    ) -> Scores:
+        """The scores of `examples`; `everything` lists the prompts a responses file may hold."""
+
+
+class FileBenchmark(Benchmark):
+    """A benchmark read from a local file (`--input-data`) or, without one, from the Hub; `lsrif eval NAME` is
+    registered from `help`, `description` and `input_help` (`lsrif_trl.eval.registry`)."""
+
+    help: str
+    description: str
+    input_help: str
+    judge_use: ClassVar[str] = "none"  # "optional" or "required": `lsrif eval NAME` then takes the --judge-* options
+
+    def __init__(self, input_data: Path | None = None, judge: JudgeConfig | None = None) -> None:
+        if self.judge_use == "required" and judge is None:
+            raise ValueError(f"{self.name} is scored by a judge: pass --judge-base-url and --judge-model")
+        self.input_data = input_data
+        self.judge = judge
+
+    @property
+    def source(self) -> str:
+        """Where the prompts come from, as recorded with the results."""
+        return str(self.input_data) if self.input_data else self.card["dataset_type"]
+
+    def details(self) -> dict[str, Any]:
+        """What every result of this benchmark records: the data source and the judge's settings (if judged)."""
+        return {"input_data": self.source} | ({"judge": self.judge.record()} if self.judge else {})
+
+
+def check_answers(examples: Sequence[Any], answers: dict[str, str], benchmark: str, allow_missing: bool) -> list[str]:
+    """The prompts of `examples` without an answer; ValueError saying what to do unless `allow_missing`."""
+    missing = [e.prompt for e in examples if e.prompt not in answers]
+    if missing and not allow_missing:
+        raise ValueError(
+            f"{len(missing)} of {len(examples)} {benchmark} prompts have no response (first: {missing[0][:80]!r}); "
+            "answer them, pass --limit to score the first N prompts only, or pass --allow-missing"
+        )
+    return missing
 
 
 class IFEvalBenchmark(Benchmark):
@@ -74,9 +120,13 @@ class IFEvalBenchmark(Benchmark):
 
     def score(self, examples, everything, responses, output_dir, allow_missing):
         answers = ifeval.load_responses(responses, {e.prompt for e in everything})
-        metrics = ifeval.write_report(ifeval.score_ifeval(examples, answers, allow_missing), output_dir)
+        report = ifeval.score_ifeval(examples, answers, allow_missing)
+        metrics = ifeval.write_report(report, output_dir)
         source = str(self.input_data) if self.input_data else ifeval.HUB_DATASET
-        return metrics, {"input_data": source}
+        per_prompt = {
+            str(e.key): float(r.follow_all_instructions) for e, r in zip(examples, report.strict, strict=True)
+        }
+        return Scores(metrics, {"input_data": source}, per_prompt)
 
 
 class LSRBenchmark(Benchmark):
@@ -105,7 +155,9 @@ class LSRBenchmark(Benchmark):
             "scoring_errors": sum(r.errors for r in results),
             "missing_responses": sum(e.prompt not in answers for e in examples),
         }
-        return metrics, details
+        return Scores(
+            metrics, details, {r.example.id: r.scores["lsrm"] for r in results if r.scores["lsrm"] is not None}
+        )
 
 
 def ensure_writable_dir(path: Path) -> None:
@@ -165,15 +217,16 @@ def evaluate(benchmark: Benchmark, request: EvalRequest) -> RunResults:
         generator = create_generator(request.backend, request.model, request.sampling, **request.backend_options)
         responses = request.output_dir / RESPONSES_FILE
         generation = run_generation(generator, [e.prompt for e in examples], responses).to_dict()
-    metrics, details = benchmark.score(examples, everything, responses, request.output_dir, request.allow_missing)
+    scores = benchmark.score(examples, everything, responses, request.output_dir, request.allow_missing)
     results = RunResults(
         benchmark=benchmark.name,
         model=request.model,
-        metrics=metrics,
+        metrics=scores.metrics,
         headline=benchmark.headline,
         card=benchmark.card,
-        details={**details, "responses": str(responses), "limit": request.limit},
+        details={**scores.details, "responses": str(responses), "limit": request.limit},
         generation=generation,
+        prompt_scores=scores.prompt_scores,
     )
     save_run(results, request.output_dir)
     if request.model_card is not None:

@@ -186,7 +186,10 @@ def validate_recipe(path: str | Path) -> tuple:
     kind = recipe_kind(path)
     parsed = parse_recipe_args(kind, ["--config", str(path)], force_cpu=True)
     if kind.name == "grpo":
-        check_rewards(parsed[0], parsed[1])
+        try:
+            check_rewards(parsed[0], parsed[1])
+        except RecipeError as err:
+            raise RecipeError(f"{path}: {err}") from None
     return parsed
 
 

@@ -22,12 +22,7 @@ THINK_OPEN = "<think>"
 
 def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., list[float | None]]]:
     """The reward functions a GRPO recipe asks for, from the registry; RecipeError naming what to fix."""
-    from lsrif_trl.constraints.nltk_resources import PunktUnavailableError, ensure_punkt_tab
 
-    try:  # sentence checks need NLTK's punkt: a machine without it stops here, not at the first such check
-        ensure_punkt_tab()
-    except PunktUnavailableError as err:
-        raise RecipeError(str(err)) from None
     try:  # soft leaves are scored by the judge or reward model the recipe names (lsrif_trl.judges)
         soft_scorer = script_args.build_soft_scorer()
     except ValueError as err:

@@ -1,11 +1,20 @@
-"""Shared text analyses: the cheap bounds hold, early-exit counting agrees with full counting, NLTK set-up errors."""
+"""Shared text analyses: the cheap bounds hold, early-exit counting agrees with full counting."""
 
 import nltk
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nltk.tokenize import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 from lsrif_trl.constraints import nltk_resources, text
+
+_PUNKT = PunktSentenceTokenizer(nltk_resources.packaged_punkt_parameters())
+
+
+def nltk_word_tokenize(sample: str) -> list[str]:
+    """`nltk_word_tokenize(sample)` as NLTK defines it (treebank tokens of each English punkt sentence)."""
+    return [token for sentence in _PUNKT.tokenize(sample) for token in NLTKWordTokenizer().tokenize(sentence)]
+
 
 _PROSE = st.lists(
     st.sampled_from(
@@ -21,7 +30,7 @@ def test_bounds_hold_and_early_exit_counting_matches_the_full_count(sample, thre
     sentences = text.sentence_count(sample)
     assert sentences is not None and sentences <= text.sentence_count_bound(sample)
     capitals = text.capital_word_count(sample)
-    assert capitals == sum(token.isupper() for token in nltk.word_tokenize(sample))
+    assert capitals == sum(token.isupper() for token in nltk_word_tokenize(sample))
     assert capitals <= sum(map(str.isupper, sample))
     assert text.has_capital_words(sample, threshold) == (capitals >= threshold)
 
@@ -42,7 +51,7 @@ _CASED_TEXT = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(_CASED_TEXT, _PROSE, st.text(max_size=120)), st.integers(0, 12))
 def test_capital_word_bound_is_never_below_nltks_count(sample, threshold):
-    capitals = sum(token.isupper() for token in nltk.word_tokenize(sample))
+    capitals = sum(token.isupper() for token in nltk_word_tokenize(sample))
     bound = text.capital_word_bound(sample)
     assert bound is None or capitals <= bound
     assert text.has_capital_words(sample, threshold) == (capitals >= threshold)
@@ -60,28 +69,3 @@ def test_counts_use_nltk_like_the_reference():
     assert text.sentence_count(sample) == 3
     assert text.word_count(sample) == len(nltk.tokenize.RegexpTokenizer(r"\w+").tokenize(sample))
     assert text.capital_word_count(sample) == 3  # HELLO, U.S, REPLY
-
-
-def test_missing_punkt_without_network_raises_a_clear_error_naming_nltk_data(monkeypatch):
-    monkeypatch.setattr(nltk.data, "path", [])
-    monkeypatch.delenv("NLTK_DATA", raising=False)
-    nltk_resources._download_once.cache_clear()
-
-    def offline(*args, **kwargs):
-        raise OSError("no network")
-
-    monkeypatch.setattr(nltk, "download", offline)
-    try:
-        with pytest.raises(nltk_resources.PunktUnavailableError, match="NLTK_DATA.*shared/data/nltk_data"):
-            nltk_resources.ensure_punkt_tab()
-    finally:
-        nltk_resources._download_once.cache_clear()
-
-
-def test_punkt_is_found_through_nltk_data_set_after_nltk_was_imported(monkeypatch, tmp_path):
-    shared = nltk_resources.nltk.data.find(nltk_resources.PUNKT_RESOURCE)
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
-    data_root = str(shared).split("tokenizers")[0]
-    monkeypatch.setenv("NLTK_DATA", data_root)
-    nltk_resources.ensure_punkt_tab()
-    assert nltk.data.path[0] == data_root

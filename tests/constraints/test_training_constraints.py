@@ -6,7 +6,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nltk.tokenize.punkt import PunktTokenizer
+from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 from lsrif_trl.constraints import constraint_ids, get_constraint, nltk_resources
 from lsrif_trl.constraints.ifeval.common import IFEVAL_IDS, SAMPLE_WORDS
@@ -286,8 +286,7 @@ def test_every_check_returns_a_bool_on_any_text(text, seed):
 # punkt, which the fast checks must match on every text.
 @functools.cache
 def _nltk_punkt():
-    nltk_resources.ensure_punkt_tab()
-    return PunktTokenizer("english")
+    return PunktSentenceTokenizer(nltk_resources.packaged_punkt_parameters())
 
 
 def _punkt_sentences(text):

@@ -47,7 +47,7 @@ def test_save_run_writes_json_that_loads_back_and_a_markdown_report(tmp_path: Pa
     assert "12.5 tokens/s" in text and "temperature=0.0" in text
 
 
-def test_compare_shows_runs_side_by_side_with_deltas_and_saves_a_plot_per_benchmark(tmp_path: Path) -> None:
+def test_compare_shows_runs_side_by_side_with_deltas_and_saves_one_plot(tmp_path: Path) -> None:
     save_run(run({"all prompts/lsrm": 0.5, "all prompts/all": 0.25}), tmp_path / "base" / "lsr")
     save_run(run({"prompt_level_strict": 0.4, "num_prompts": 541}, "ifeval"), tmp_path / "base" / "ifeval")
     save_run(run({"all prompts/lsrm": 0.75, "all prompts/all": 0.25}), tmp_path / "trained" / "lsr")
@@ -58,8 +58,27 @@ def test_compare_shows_runs_side_by_side_with_deltas_and_saves_a_plot_per_benchm
     assert "| prompt_level_strict | 0.4000 | 0.4500 | +0.0500 |" in table
     assert "| num_prompts | 541 | 541 | +0 |" in table
     assert f"| {tmp_path / 'base'} | scored from a file | – | – |" in table
-    assert sorted(p.name for p in plots) == ["compare_ifeval.png", "compare_lsr.png"]
-    assert all(p.read_bytes().startswith(b"\x89PNG") for p in plots)
+    (plot,) = plots
+    assert plot.name == "compare.png" and plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_summary_has_a_row_per_run_a_column_per_benchmark_and_bootstrap_intervals(tmp_path: Path) -> None:
+    base = run({"prompt_level_strict": 0.5}, "ifeval", "base")
+    base.prompt_scores = {str(i): float(i % 2) for i in range(100)}  # 50 of 100 prompts pass
+    trained = run({"prompt_level_strict": 0.75}, "ifeval", "trained")
+    trained.prompt_scores = {str(i): float(i % 2 or i % 4 == 0) for i in range(100)}  # 25 more pass, none lost
+    save_run(base, tmp_path / "base" / "ifeval")
+    save_run(trained, tmp_path / "trained" / "ifeval")
+    save_run(run({"all prompts/lsrm": 0.5}, "lsr"), tmp_path / "base" / "lsr")  # only in one run
+    table, _ = compare_runs([tmp_path / "base", tmp_path / "trained"], tmp_path / "plots")
+    summary = table.split("## LSR-Eval")[0]
+    assert "| run | LSR-Eval (prompt_level_strict) | LSR-Eval (all prompts/lsrm) |" in summary
+    assert f"| {tmp_path / 'base'} | 0.5000 | 0.5000 |" in summary
+    assert f"| {tmp_path / 'trained'} | 0.7500 | – |" in summary
+    delta = next(line for line in summary.splitlines() if line.startswith("| Δ"))
+    low, high = (float(x) for x in delta.split("[")[1].split("]")[0].split(", "))
+    assert "+0.2500 [" in delta and 0.1 < low < 0.25 < high < 0.4  # every difference is 0 or +1: 25 of 100
+    assert delta.endswith("| – |")
 
 
 def test_compare_cli_prints_the_table_and_rejects_folders_without_results(tmp_path: Path, capsys) -> None:

@@ -147,7 +147,7 @@ def test_default_build_uses_only_the_official_ifeval_families(benchmark) -> None
 def test_family_selection_builds_from_those_families_only() -> None:
     chosen = ["ifeval:detectable_format", "ifeval:keywords", "ifeval:length_constraints", "ifeval:punctuation"]
     examples = lsr.build_lsr_eval(chosen)
-    assert {lsr._family(leaf.id) for e in examples for leaf in leaves(e.tree)} <= set(chosen)
+    assert {leaf.constraint.family for e in examples for leaf in leaves(e.tree)} <= set(chosen)
     assert lsr.fingerprint(examples) != lsr.fingerprint(lsr.build_lsr_eval())
 
 

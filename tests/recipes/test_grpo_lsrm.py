@@ -17,7 +17,7 @@ from lsrif_trl.tiny import MARKER, build_tiny_model
 from lsrif_trl.training.args import GRPOScriptArguments
 from lsrif_trl.training.config import REPO_ROOT, RecipeError
 from lsrif_trl.training.data import add_system_prompt, apply_curriculum
-from lsrif_trl.training.rewards import check_rewards, prefilled_think, restore_think_prefix
+from lsrif_trl.training.rewards import prefilled_think, restore_think_prefix
 from lsrif_trl.training.run import load_model_inputs
 
 SCRIPT = REPO_ROOT / "recipes/grpo_lsrm.py"
@@ -206,15 +206,3 @@ def test_reasoning_path_trains_with_think_format_reward_weights_and_template_swi
     assert logged["reward"] == pytest.approx(logged["rewards/lsrm_reward/mean"] - 0.5)
     card = (tmp_path / "run" / "README.md").read_text()
     assert "reward weights**: `[1.0, 0.5]`" in card
-
-
-def test_a_machine_without_punkt_stops_before_training_with_how_to_get_it(monkeypatch):
-    from lsrif_trl.constraints import nltk_resources
-
-    def unavailable() -> None:
-        raise nltk_resources.PunktUnavailableError("punkt_tab missing: point NLTK_DATA at a copy")
-
-    monkeypatch.setattr(nltk_resources, "ensure_punkt_tab", unavailable)
-    script_args = GRPOScriptArguments(reward_funcs=["lsrm"])
-    with pytest.raises(RecipeError, match="NLTK_DATA"):
-        check_rewards(script_args, SimpleNamespace(reward_weights=None))

@@ -175,7 +175,21 @@ def test_config_list_tells_how_to_name_a_file_no_script_runs(tmp_path, capsys):
 def test_config_validate_exits_1_naming_the_broken_file(tmp_path, capsys):
     bad = write_recipe(tmp_path, reward_funcs=["nope"])
     assert cli.main(["config", "validate", str(bad)]) == 1
-    assert "FAIL  reward_funcs: unknown reward 'nope'" in capsys.readouterr().out
+    assert f"FAIL  {bad}: reward_funcs: unknown reward 'nope'" in capsys.readouterr().out
+
+
+def test_config_validate_never_loads_punkt(monkeypatch, tmp_path, capsys):
+    from lsrif_trl.constraints import nltk_resources
+
+    (tmp_path / nltk_resources.PUNKT_RESOURCE).mkdir(parents=True)  # an empty copy: loading punkt would raise
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(nltk_resources.nltk.data, "path", list(nltk_resources.nltk.data.path))
+    nltk_resources.punkt_tokenizer.cache_clear()
+    try:
+        assert cli.main(["config", "validate", str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml")]) == 0
+        assert nltk_resources.punkt_tokenizer.cache_info().currsize == 0
+    finally:
+        nltk_resources.punkt_tokenizer.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -196,7 +210,7 @@ def test_accelerate_configs_load(name, kind):
 
 
 def test_slurm_launcher_dry_run_serves_vllm_on_the_last_node_and_trains_on_the_others():
-    env = {"LSRIF_NODES": "gpu1 gpu2 gpu3", "DRY_RUN": "1", "PATH": f"{REPO_ROOT / '.venv/bin'}:/usr/bin:/bin"}
+    env = {"LSRIF_NODES": "gpu1 gpu2 gpu3", "DRY_RUN": "1", "PATH": "/usr/bin:/bin"}  # no venv needed
     out = subprocess.run(
         ["bash", "slurm/train.slurm", "qwen2.5-7b", "grpo_lsrm", "zero3", "--", "--learning_rate", "2e-6"],
         cwd=REPO_ROOT,
@@ -205,11 +219,16 @@ def test_slurm_launcher_dry_run_serves_vllm_on_the_last_node_and_trains_on_the_o
         text=True,
         check=True,
     ).stdout.splitlines()
-    assert out[0].startswith(
-        "srun --nodes=1 --ntasks=1 --nodelist=gpu3 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct"
+    assert out[0] == (
+        "srun --nodes=1 --ntasks=1 --nodelist=gpu3 env VLLM_TP=1 recipes/vllm_serve.sh "
+        "recipes/qwen2.5-7b/grpo_lsrm.yaml --host 0.0.0.0 --port 8000 &"
     )
-    assert "--max_model_len 5120" in out[0] and out[0].endswith("&")
-    train = out[1]
+    assert out[1].startswith(  # data parallel 1: TRL's vllm_serve says more errors out for dense models
+        "#   which runs: VLLM_SERVER_DEV_MODE=1 vllm serve Qwen/Qwen2.5-7B-Instruct --tensor-parallel-size 1 "
+        "--data-parallel-size 1 --weight-transfer-config"
+    )
+    assert "--max-model-len 5120 --host 0.0.0.0 --port 8000" in out[1]
+    train = out[2]
     assert train.startswith("srun --nodes=2 --ntasks=2 --nodelist=gpu1,gpu2 bash -c accelerate launch")
     for part in [
         "accelerate_configs/zero3.yaml",
@@ -231,11 +250,15 @@ def test_make_dry_run_splits_gpus_between_vllm_server_and_training():
         text=True,
         check=True,
     ).stdout
-    assert "CUDA_VISIBLE_DEVICES=7 .venv/bin/trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --port 8000" in out
+    assert 'echo "vLLM serves Qwen/Qwen2.5-7B-Instruct on GPU 7, port 8000"' in out  # read without a venv
+    assert (
+        "CUDA_VISIBLE_DEVICES=7 VLLM_TP=1 VLLM_BIN=.venv/bin/vllm recipes/vllm_serve.sh "
+        "recipes/qwen2.5-7b/grpo_lsrm.yaml --port 8000 &" in out
+    )
     assert (
         "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6 .venv/bin/accelerate launch --config_file accelerate_configs/zero3.yaml "
         "--num_processes 7 recipes/grpo_lsrm.py --config recipes/qwen2.5-7b/grpo_lsrm.yaml --use_vllm true "
-        "--vllm_mode server" in out
+        "--vllm_mode server --vllm_server_port 8000 --vllm_server_timeout 1800" in out
     )
 
 

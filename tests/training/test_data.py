@@ -3,8 +3,8 @@
 import pytest
 
 from lsrif_trl.training.args import GRPOScriptArguments
-from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.data import load_rows, prepare_dataset
+from lsrif_trl.training.errors import RecipeError
 
 
 def test_a_truncated_jsonl_stops_the_recipe_naming_the_file_and_line(tmp_path, no_model_loading):

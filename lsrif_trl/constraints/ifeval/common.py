@@ -118,6 +118,11 @@ def relation_param(name: str = "relation") -> Param:
     return Param(name, str, choices=RELATIONS)
 
 
+def flipped(relation: str) -> str:
+    """The other relation (what a violating expert aims for)."""
+    return AT_LEAST if relation == LESS_THAN else LESS_THAN
+
+
 def compare(count: int, relation: str, threshold: int) -> bool:
     """IFEval's comparison: `less than` is `<`, `at least` is `>=`."""
     return count < threshold if relation == LESS_THAN else count >= threshold

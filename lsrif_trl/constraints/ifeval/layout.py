@@ -7,12 +7,14 @@ import random
 import re
 from typing import Any
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import KwargError, Param
 from lsrif_trl.constraints.ifeval.common import (
     LESS_THAN,
     SAMPLE_WORDS,
     IFEvalConstraint,
     compare,
+    flipped,
     relation_param,
     sample_relation,
     user_pattern,
@@ -28,6 +30,7 @@ _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n\*]*\*\*")
 _PS = re.compile(r"p\.\s?s\.")
 _PPS = re.compile(r"p\.\s?p\.\s?s")
 _FIRST_WORD_END = frozenset(".,?!'\"")
+_PLACEHOLDERS = ("name", "date", "address", "place", "time", "amount")
 _ANSWER_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
 
@@ -36,6 +39,7 @@ class NumberSentences(IFEvalConstraint):
     """Punkt sentences number `less than` / `at least` `num_sentences`."""
 
     id = "length_constraints:number_sentences"
+    expert_phase = rewriting.SENTENCES
     params = (Param("num_sentences", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
@@ -51,6 +55,18 @@ class NumberSentences(IFEvalConstraint):
         count = sentence_count(response)
         return count is not None and compare(count, relation, threshold)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        threshold = kwargs["num_sentences"]
+        if kwargs["relation"] == LESS_THAN:
+            target = max(1, threshold - 1 - rng.randint(0, 1))
+        else:
+            target = threshold + rng.randint(0, 2)
+        return rewriting.sentences_to(text, target, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "relation": flipped(kwargs["relation"])}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {
             "num_sentences": rng.randint(2, 20),
@@ -63,6 +79,7 @@ class NumberWords(IFEvalConstraint):
     """`\\w+` words number `less than` / `at least` `num_words`."""
 
     id = "length_constraints:number_words"
+    expert_phase = rewriting.SENTENCES
     params = (Param("num_words", int, minimum=0, maximum=10_000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
@@ -74,6 +91,14 @@ class NumberWords(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return compare(word_count(response), kwargs["relation"], kwargs["num_words"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        if kwargs["relation"] == LESS_THAN:
+            return rewriting.words_at_most(text, max(1, kwargs["num_words"] - 1 - rng.randint(0, 3)), rng)
+        return rewriting.words_at_least(text, kwargs["num_words"] + rng.randint(0, 3), rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "relation": flipped(kwargs["relation"])}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_words": rng.randint(50, 400), "relation": sample_relation(rng)}
 
@@ -83,6 +108,7 @@ class NumberParagraphs(IFEvalConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by `***` (blank ones only at the ends)."""
 
     id = "length_constraints:number_paragraphs"
+    expert_phase = rewriting.PARAGRAPHS
     params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
         "There should be {num_paragraphs} paragraphs. Paragraphs are separated with the markdown divider: ***",
@@ -100,6 +126,12 @@ class NumberParagraphs(IFEvalConstraint):
                 count -= 1
         return count == kwargs["num_paragraphs"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.paragraphs_of(text, kwargs["num_paragraphs"], "\n\n***\n\n", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_paragraphs": kwargs["num_paragraphs"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_paragraphs": rng.randint(2, 5)}
 
@@ -109,6 +141,7 @@ class NthParagraphFirstWord(IFEvalConstraint):
     """`num_paragraphs` non-blank paragraphs split by blank lines, and paragraph `nth_paragraph` opens with a word."""
 
     id = "length_constraints:nth_paragraph_first_word"
+    expert_phase = rewriting.PARAGRAPHS
     params = (
         Param("num_paragraphs", int, minimum=1, maximum=100),
         Param("nth_paragraph", int, minimum=1, maximum=100),
@@ -151,6 +184,16 @@ class NthParagraphFirstWord(IFEvalConstraint):
             first_word.append(char.lower())
         return count == kwargs["num_paragraphs"] and "".join(first_word) == kwargs["first_word"].lower()
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        count, nth, word = kwargs["num_paragraphs"], kwargs["nth_paragraph"], kwargs["first_word"]
+        parts = rewriting.paragraphs_of(text, count, "\n\n", rng).split("\n\n")
+        if not self.check("\n\n".join(parts), kwargs):
+            parts[nth - 1] = rewriting.with_first_word(parts[nth - 1].lstrip("'\""), word, rng)
+        return "\n\n".join(parts)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "num_paragraphs": kwargs["num_paragraphs"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         num_paragraphs = rng.randint(2, 5)
         return {
@@ -176,6 +219,15 @@ class NumberPlaceholders(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_placeholders(response) >= kwargs["num_placeholders"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(kwargs["num_placeholders"] - count_placeholders(text)):
+            text = rewriting.insert_words(text, f"[{rng.choice(_PLACEHOLDERS)}]", rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("[", "").replace("]", ""), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_placeholders": rng.randint(2, 4)}
 
@@ -185,6 +237,7 @@ class Postscript(IFEvalConstraint):
     """A postscript starting with the marker (`P.S.` and `P.P.S` tolerate a space after each dot)."""
 
     id = "detectable_content:postscript"
+    expert_phase = rewriting.ENDS
     params = (Param("postscript_marker", str, regex=True),)
     phrasings = (
         "At the end of your response, please explicitly add a postscript starting with {postscript_marker}",
@@ -202,6 +255,15 @@ class Postscript(IFEvalConstraint):
             pattern = user_pattern(marker.lower() + r".*$", re.MULTILINE)
         return pattern.search(response.lower()) is not None
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        marker = kwargs["postscript_marker"].strip()
+        return f"{text.rstrip()}\n{marker} {rewriting.lower_first(rewriting.filler_sentence(rng))}".strip()
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        for pattern in (_PPS, _PS, re.compile(re.escape(kwargs["postscript_marker"].strip().lower()))):
+            text = pattern.sub("note", text.lower()) if pattern.search(text.lower()) else text
+        return rewriting.ensure_words(text, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"postscript_marker": rng.choice(("P.S.", "P.P.S"))}
 
@@ -211,6 +273,7 @@ class NumberBulletLists(IFEvalConstraint):
     """Exactly `num_bullets` markdown bullet lines (`* ...` or `- ...`)."""
 
     id = "detectable_format:number_bullet_lists"
+    expert_phase = rewriting.LISTS
     params = (Param("num_bullets", int, minimum=0, maximum=100),)
     phrasings = (
         "Your answer must contain exactly {num_bullets} bullet points. Use markdown bullet points such as:\n"
@@ -222,6 +285,12 @@ class NumberBulletLists(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_bullet_items(response) == kwargs["num_bullets"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.as_list(text, kwargs["num_bullets"], lambda _: "* ", rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {"num_bullets": kwargs["num_bullets"] + 1}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_bullets": rng.randint(2, 6)}
 
@@ -231,6 +300,7 @@ class ConstrainedResponse(IFEvalConstraint):
     """The response contains one of "My answer is yes." / "... no." / "... maybe."."""
 
     id = "detectable_format:constrained_response"
+    expert_phase = rewriting.ENDS
     phrasings = (
         'Answer with one of the following options: "My answer is yes.", "My answer is no.", "My answer is maybe."',
         'Reply with exactly one of: "My answer is yes.", "My answer is no." or "My answer is maybe."',
@@ -240,6 +310,12 @@ class ConstrainedResponse(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         stripped = response.strip()
         return any(option in stripped for option in _ANSWER_OPTIONS)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{rng.choice(_ANSWER_OPTIONS)} {rewriting.ensure_words(text, rng).strip()}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("My answer is", "I think"), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -264,6 +340,19 @@ class NumberHighlightedSections(IFEvalConstraint):
         count += sum(1 for span in _DOUBLE_HIGHLIGHT.findall(response) if span[2:-2].strip())
         return count >= kwargs["num_highlights"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        text = rewriting.ensure_words(text, rng)
+        for _ in range(len(text) + kwargs["num_highlights"]):
+            if self.check(text, kwargs):
+                break
+            text = rewriting.insert_words(
+                text, f"*{rng.choice(rewriting.ADJECTIVES)} {rng.choice(rewriting.NOUNS)}*", rng
+            )
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("*", ""), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"num_highlights": rng.randint(2, 4)}
 
@@ -273,6 +362,7 @@ class MultipleSections(IFEvalConstraint):
     """At least `num_sections` section headers `<section_spliter> <number>` (the splitter is a regex)."""
 
     id = "detectable_format:multiple_sections"
+    expert_phase = rewriting.LISTS
     params = (Param("section_spliter", str, regex=True), Param("num_sections", int, minimum=0, maximum=100))
     phrasings = (
         "Your response must have {num_sections} sections. Mark the beginning of each section with "
@@ -288,6 +378,17 @@ class MultipleSections(IFEvalConstraint):
         splitter = user_pattern(r"\s?" + kwargs["section_spliter"].strip() + r"\s?\d+\s?")
         return len(splitter.split(response)) - 1 >= kwargs["num_sections"]
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
+        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
+        headed = rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count)], rng)
+        return headed
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
+        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
+        return rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count - 1)], rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"section_spliter": rng.choice(("Section", "SECTION")), "num_sections": rng.randint(2, 5)}
 
@@ -297,6 +398,7 @@ class JsonFormat(IFEvalConstraint):
     """The response (optionally inside a ``` / ```json fence) parses as JSON."""
 
     id = "detectable_format:json_format"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Entire output should be wrapped in JSON format. You can use markdown ticks such as ```.",
         "Format your entire answer as valid JSON (a markdown code fence around it is fine).",
@@ -314,6 +416,13 @@ class JsonFormat(IFEvalConstraint):
             return False
         return True
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        document = json.dumps({"answer": rewriting.ensure_words(text, rng).strip()}, ensure_ascii=False, indent=2)
+        return f"```json\n{document}\n```" if rng.random() < 0.5 else document
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"Answer: {self.satisfy(text, kwargs, rng)}"
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -323,6 +432,7 @@ class Title(IFEvalConstraint):
     """A non-blank title in double angular brackets, such as <<poem of joy>>, on one line."""
 
     id = "detectable_format:title"
+    expert_phase = rewriting.ENDS
     phrasings = (
         "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>.",
         "Give your answer a title inside double angular brackets, like <<my title>>.",
@@ -331,6 +441,13 @@ class Title(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return has_title(response)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        words = rng.sample(rewriting.TITLE_WORDS, 2)
+        return f"<<{words[0].capitalize()} and {words[1]}>>\n{rewriting.ensure_words(text, rng).lstrip()}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace("<<", "").replace(">>", ""), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}

@@ -7,19 +7,24 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.base import KwargError, Param
 from lsrif_trl.constraints.ifeval.common import (
     AT_LEAST,
     LANGUAGE_NAMES,
+    LESS_THAN,
     SAMPLE_WORDS,
     IFEvalConstraint,
     compare,
+    flipped,
     relation_param,
     sample_relation,
     user_pattern,
 )
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import detected_language, has_capital_words
+
+MAX_LANGUAGE_RETRIES = 8  # filler sentences a case expert adds before giving up on langdetect
 
 
 @register
@@ -36,6 +41,15 @@ class KeywordsExistence(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return all(user_pattern(keyword, re.IGNORECASE).search(response) for keyword in kwargs["keywords"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        for keyword in kwargs["keywords"]:
+            if not user_pattern(keyword, re.IGNORECASE).search(text):
+                text = rewriting.insert_words(text, keyword, rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.remove_matches(text, user_pattern(rng.choice(kwargs["keywords"]), re.IGNORECASE))
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"keywords": rng.sample(SAMPLE_WORDS, rng.randint(1, 3))}
@@ -59,6 +73,19 @@ class KeywordsFrequency(IFEvalConstraint):
         occurrences = sum(1 for _ in keyword.finditer(response))
         return compare(occurrences, kwargs["relation"], kwargs["frequency"])
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        keyword = user_pattern(kwargs["keyword"].strip(), re.IGNORECASE)
+        have, frequency = sum(1 for _ in keyword.finditer(text)), kwargs["frequency"]
+        if kwargs["relation"] == LESS_THAN:
+            kept = rewriting.remove_matches(text, keyword, keep=frequency - 1) if have >= frequency else text
+            return rewriting.ensure_words(kept, rng)
+        for _ in range(frequency - have + rng.randint(0, 1)):
+            text = rewriting.insert_words(text, kwargs["keyword"].strip(), rng)
+        return text
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "relation": flipped(kwargs["relation"])}, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"keyword": rng.choice(SAMPLE_WORDS), "frequency": rng.randint(2, 4), "relation": sample_relation(rng)}
 
@@ -76,9 +103,21 @@ class KeywordsForbiddenWords(IFEvalConstraint):
     )
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
-        return not any(
-            user_pattern(r"\b" + word + r"\b", re.IGNORECASE).search(response) for word in kwargs["forbidden_words"]
-        )
+        return not any(self._pattern(word).search(response) for word in kwargs["forbidden_words"])
+
+    @staticmethod
+    def _pattern(word: str) -> re.Pattern[str]:
+        return user_pattern(r"\b" + word + r"\b", re.IGNORECASE)
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        patterns = [self._pattern(word) for word in kwargs["forbidden_words"]]
+        allowed = [noun for noun in rewriting.NOUNS if not any(p.search(noun) for p in patterns)]
+        for pattern in patterns:
+            text = pattern.sub(lambda _: rng.choice(allowed), text)
+        return rewriting.ensure_words(text, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, rng.choice(kwargs["forbidden_words"]), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"forbidden_words": rng.sample(SAMPLE_WORDS, rng.randint(1, 3))}
@@ -89,6 +128,7 @@ class KeywordsLetterFrequency(IFEvalConstraint):
     """The character occurs (case-insensitively) `less than` / `at least` `let_frequency` times."""
 
     id = "keywords:letter_frequency"
+    expert_phase = rewriting.PUNCTUATION
     params = (
         Param("letter", str),
         Param("let_frequency", int, minimum=0, maximum=10_000),
@@ -115,6 +155,19 @@ class KeywordsLetterFrequency(IFEvalConstraint):
         letter = kwargs["letter"].strip().lower()
         count = response.lower().count(letter) if len(letter) == 1 else 0
         return compare(count, kwargs["let_relation"], kwargs["let_frequency"])
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        letter, limit = kwargs["letter"].lower(), kwargs["let_frequency"]
+        text = rewriting.ensure_words(text, rng)
+        if kwargs["let_relation"] == AT_LEAST:
+            word = rewriting.word_with(letter)
+            while text.lower().count(letter) < limit:
+                text = rewriting.insert_words(text, word, rng)
+            return text
+        return rewriting.without_letter(text, letter, limit - 1, rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return self.satisfy(text, {**kwargs, "let_relation": flipped(kwargs["let_relation"])}, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {
@@ -143,6 +196,11 @@ class ResponseLanguage(IFEvalConstraint):
         language = detected_language(response)
         return language is None or language == kwargs["language"]
 
+    no_expert = (
+        "it needs fluent text in any of 30 languages that langdetect reads as that language; the project ships "
+        "no translation model and no text in those languages"
+    )
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"language": rng.choice(tuple(LANGUAGE_NAMES))}
 
@@ -152,6 +210,7 @@ class CapitalWordFrequency(IFEvalConstraint):
     """Words in capitals (`nltk.word_tokenize` tokens with `isupper`) occur `less than` / `at least` N times."""
 
     id = "change_case:capital_word_frequency"
+    expert_phase = rewriting.CASE
     params = (Param("capital_frequency", int, minimum=0, maximum=1000), relation_param("capital_relation"))
     relation_fields = ("capital_relation",)
     phrasings = (
@@ -165,6 +224,19 @@ class CapitalWordFrequency(IFEvalConstraint):
         reached = has_capital_words(response, kwargs["capital_frequency"])
         return reached is not None and reached == (kwargs["capital_relation"] == AT_LEAST)
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        limit, text = kwargs["capital_frequency"], rewriting.ensure_words(text, rng)
+        if kwargs["capital_relation"] == AT_LEAST:
+            return rewriting.capitals_at_least(text, limit, rng)
+        return rewriting.capitals_below(text, limit)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        flip = {
+            "capital_relation": flipped(kwargs["capital_relation"]),
+            "capital_frequency": kwargs["capital_frequency"],
+        }
+        return self.satisfy(text, flip, rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"capital_frequency": rng.randint(2, 20), "capital_relation": sample_relation(rng)}
 
@@ -173,12 +245,26 @@ class _EnglishCase(IFEvalConstraint):
     """The whole response is in one case and langdetect says English (or cannot tell)."""
 
     in_case: ClassVar[Callable[[str], bool]]
+    to_case: ClassVar[Callable[[str], str]]
+    wrong_case_word: ClassVar[str]
+    expert_phase = rewriting.CASE
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         if not self.in_case(response):
             return False
         language = detected_language(response)
         return language is None or language == "en"
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        cased = self.to_case(text)
+        for _ in range(MAX_LANGUAGE_RETRIES):  # more English filler, until langdetect reads English
+            if self.check(cased, kwargs):
+                break
+            cased = self.to_case(f"{cased} {rewriting.filler_sentence(rng)}")
+        return cased
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, self.wrong_case_word, rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -194,6 +280,8 @@ class EnglishCapital(_EnglishCase):
     )
 
     in_case = staticmethod(str.isupper)
+    to_case = staticmethod(str.upper)
+    wrong_case_word = "quiet"
 
 
 @register
@@ -206,11 +294,14 @@ class EnglishLowercase(_EnglishCase):
     )
 
     in_case = staticmethod(str.islower)
+    to_case = staticmethod(str.lower)
+    wrong_case_word = "LOUD"
 
 
 @register
 class NoComma(IFEvalConstraint):
     id = "punctuation:no_comma"
+    expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "In your entire response, refrain from the use of any commas.",
         "Do not use any commas in your answer.",
@@ -219,6 +310,12 @@ class NoComma(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return "," not in response
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.replace(", ", " ").replace(",", " "), rng)
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.insert_words(text, ", too,", rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -238,6 +335,7 @@ class EndChecker(IFEvalConstraint):
     """The response, stripped of whitespace and double quotes, ends with the phrase (case-insensitive)."""
 
     id = "startend:end_checker"
+    expert_phase = rewriting.ENDS
     params = (Param("end_phrase", str),)
     phrasings = (
         'Finish your response with this exact phrase: "{end_phrase}". No other words should follow it.',
@@ -248,6 +346,12 @@ class EndChecker(IFEvalConstraint):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return response.strip().strip('"').lower().endswith(kwargs["end_phrase"].strip().lower())
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{text.rstrip()} {kwargs['end_phrase'].strip()}".strip()
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{text.rstrip()} {rewriting.filler_sentence(rng)}".strip()
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"end_phrase": rng.choice(_END_PHRASES)}
 
@@ -255,6 +359,7 @@ class EndChecker(IFEvalConstraint):
 @register
 class Quotation(IFEvalConstraint):
     id = "startend:quotation"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap your entire response with double quotation marks.",
         'Put your whole answer inside double quotes (").',
@@ -265,6 +370,15 @@ class Quotation(IFEvalConstraint):
         stripped = response.strip()
         return len(stripped) > 1 and stripped[0] == '"' and stripped[-1] == '"'
 
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        body = rewriting.ensure_words(text, rng).strip()
+        opening = "" if body.startswith('"') else '"\n' if rewriting.starts_with_marker(body) else '"'
+        closing = "" if body.endswith('"') and len(body) > 1 else '"'
+        return f"{opening}{body}{closing}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(text.strip().strip('"'), rng)
+
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
 
@@ -274,6 +388,7 @@ class TwoResponses(IFEvalConstraint):
     """Exactly two different non-blank answers separated by `******` (blank pieces only at the ends)."""
 
     id = "combination:two_responses"
+    expert_phase = rewriting.WRAPPER
     phrasings = (
         "Give two different responses. Responses and only responses should be separated by 6 asterisk symbols: "
         "******.",
@@ -290,6 +405,16 @@ class TwoResponses(IFEvalConstraint):
             elif 0 < index < len(pieces) - 1:
                 return False
         return len(answers) == 2 and answers[0].strip() != answers[1].strip()
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        first = rewriting.ensure_words(re.sub(r"\*{6,}", "", text), rng).strip()
+        second = rewriting.filler_text(rng, 2)
+        while second == first:
+            second = rewriting.filler_text(rng, 2)
+        return f"{first}\n******\n{second}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return rewriting.ensure_words(re.sub(r"\*{6,}", "", text), rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {}
@@ -312,6 +437,7 @@ class RepeatPrompt(IFEvalConstraint):
     """
 
     id = "combination:repeat_prompt"
+    expert_phase = rewriting.WRAPPER
     params = (Param("prompt_to_repeat", str),)
     phrasings = (
         "First repeat the request word for word without change, then give your answer (do not say anything "
@@ -323,6 +449,16 @@ class RepeatPrompt(IFEvalConstraint):
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return response.strip().lower().startswith(kwargs["prompt_to_repeat"].strip().lower())
+
+    def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        return f"{kwargs['prompt_to_repeat'].strip()}\n\n{rewriting.ensure_words(text, rng).strip()}"
+
+    def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
+        prompt = kwargs["prompt_to_repeat"].strip().lower()
+        body = rewriting.ensure_words(text, rng).strip()
+        while body.lower().startswith(prompt):
+            body = body[len(prompt) :].strip()
+        return f"Sure. {rewriting.ensure_words(body, rng)}"
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         return {"prompt_to_repeat": rng.choice(_REQUESTS)}

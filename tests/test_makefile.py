@@ -1,0 +1,73 @@
+"""The Makefile's install stamps and dry runs (`make -n`), read as a new user would run them."""
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_dry_run(*args: str, venv: Path | None = None) -> str:
+    extra = [f"VENV={venv}"] if venv is not None else []
+    out = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args, *extra], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    return out.stdout + out.stderr
+
+
+def installed_venv(tmp_path: Path, extras: str) -> Path:
+    """A venv folder whose stamp says `make install EXTRAS=extras` already ran (newer than setup.cfg)."""
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    stamp = venv / f".installed-{extras.replace(',', '+')}"
+    stamp.touch()
+    newer = max((REPO_ROOT / "setup.cfg").stat().st_mtime, (REPO_ROOT / "pyproject.toml").stat().st_mtime) + 10
+    os.utime(stamp, (newer, newer))
+    return venv
+
+
+def test_an_installed_set_of_extras_is_not_reinstalled(tmp_path):
+    venv = installed_venv(tmp_path, "dev")
+    assert "Nothing to be done for 'install'" in make_dry_run("install", "EXTRAS=dev", venv=venv)
+
+
+def test_asking_for_more_extras_installs_them_even_after_an_earlier_install(tmp_path):
+    venv = installed_venv(tmp_path, "dev")
+    out = make_dry_run("install", "EXTRAS=dev,vllm,deepspeed,wandb", venv=venv)
+    assert 'pip install -e ".[dev,vllm,deepspeed,wandb]"' in out
+    assert f"touch {venv}/.installed-dev+vllm+deepspeed+wandb" in out
+
+
+def test_unknown_vllm_or_accelerate_values_are_refused_naming_the_choices():
+    assert "VLLM=sever is not one of: colocate server none" in make_dry_run("train", "MODEL=qwen2.5-7b", "VLLM=sever")
+    out = make_dry_run("train", "MODEL=qwen2.5-7b", "ACCELERATE=zero4")
+    assert "ACCELERATE=zero4 is not one of: ddp fsdp zero2 zero3" in out
+
+
+def test_a_fresh_clone_dry_run_reads_the_recipe_without_a_venv(tmp_path):
+    out = make_dry_run("train", "MODEL=qwen2.5-14b", "VLLM=server", "VLLM_TP=2", venv=tmp_path / "no-venv")
+    assert "test -e data/built/lsr-train || make data DATA_DIR=data/built/lsr-train" in out
+    assert 'echo "vLLM serves Qwen/Qwen2.5-14B-Instruct on GPU 6,7, port 8000"' in out
+    assert "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5 " in out and "--num_processes 6 " in out
+
+
+def test_the_vllm_server_is_vllm_serve_in_dev_mode_with_the_flags_trl_needs():
+    out = subprocess.run(
+        ["bash", "recipes/vllm_serve.sh", "recipes/qwen3-8b/grpo_lsrm.yaml", "--port", "8001"],
+        cwd=REPO_ROOT,
+        env={"DRY_RUN": "1", "VLLM_TP": "2", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out[:3] == ["VLLM_SERVER_DEV_MODE=1", "vllm", "serve"] and out[3] == "Qwen/Qwen3-8B"
+    for flag, value in [
+        ("--tensor-parallel-size", "2"),
+        ("--data-parallel-size", "1"),
+        ("--logprobs-mode", "processed_logprobs"),
+        ("--max-logprobs", "-1"),
+        ("--max-model-len", "9216"),
+        ("--port", "8001"),
+    ]:
+        assert out[out.index(flag) + 1] == value
+    assert "--weight-transfer-config" in out
