@@ -8,7 +8,7 @@ averaged over heads and queries, giving m_p[l, c] per prompt p. Categories are t
 constraint, verb, task incl. the passage, other = template, system prompt, markers) plus `answer` (the answer's
 own earlier tokens), so the masses of a layer sum to 1. Reported: the mean over prompts for each model, and the
 change trained − base per prompt (paired: the same prompts), with a 95% percentile bootstrap interval over
-prompts (BOOTSTRAP_SAMPLES resamples, seeded). Attention weights come from eager attention
+prompts (`lsrif_trl.eval.bootstrap`: RESAMPLES resamples, seeded). Attention weights come from eager attention
 (`attn_implementation="eager"`); a hook reduces each layer's weights as soon as they are computed, so only one
 layer's attention matrix exists at a time.
 """
@@ -25,11 +25,11 @@ import torch
 
 from lsrif_trl.analysis.categories import CATEGORIES, categorize
 from lsrif_trl.analysis.checkpoints import is_adapter, resolve
+from lsrif_trl.eval.bootstrap import RESAMPLES, interval
 
 ATTENTION_FILE = "attention.json"
 ANSWER = "answer"
 MASS_CATEGORIES = (*CATEGORIES, ANSWER)
-BOOTSTRAP_SAMPLES = 2000
 _ATTENTION_MODULE = re.compile(r"(?:^|\.)(?:layers|h|blocks)\.(\d+)\.(?:self_attn|attn|attention)$")
 
 
@@ -97,14 +97,6 @@ def prompt_masses(model, input_ids: list[int], categories: list[int], answer_tok
     return masses
 
 
-def bootstrap_interval(values: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The 2.5% and 97.5% percentiles of the mean over axis 0, from BOOTSTRAP_SAMPLES resamples of the rows."""
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(values), size=(BOOTSTRAP_SAMPLES, len(values)))
-    means = values[picks].mean(axis=1)
-    return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)
-
-
 def _table(values: np.ndarray, layers: list[int]) -> dict[str, Any]:
     """{"mean": {cat: x}, "by_layer": {"0": {cat: x}}} from a (layers, categories) array."""
     return {
@@ -120,8 +112,8 @@ def summarize_change(base: np.ndarray, trained: np.ndarray, layers: list[int], s
     """Per-category change trained − base (over layers and per layer), mean and 95% bootstrap interval."""
     change = trained - base  # prompts x layers x categories
     overall = change.mean(axis=1)
-    low, high = bootstrap_interval(overall, seed)
-    layer_low, layer_high = bootstrap_interval(change, seed)
+    low, high = interval(overall, seed=seed)
+    layer_low, layer_high = interval(change, seed=seed)
 
     def cell(mean: float, lo: float, hi: float) -> dict[str, Any]:
         return {"mean": mean, "ci95": [lo, hi]}
@@ -188,6 +180,7 @@ def analyze_attention(
         "prompts": len(prompts),
         "answer_tokens": answer_tokens,
         "queries": "the positions predicting the first answer_tokens tokens of each model's own greedy continuation",
+        "interval": f"95% percentile bootstrap over prompts, paired, {RESAMPLES} resamples, seed {seed}",
         "category_source": {s: sum(p.source == s for p in prompts) for s in ("spans", "word_list")},
         "tokens_per_prompt": dict(zip(CATEGORIES, tokens.mean(axis=0).tolist(), strict=True)),
         "models": {name: _table(values.mean(axis=0), layers) for name, values in per_model.items()},
