@@ -72,6 +72,6 @@ def run_attention(args: argparse.Namespace) -> int:
     print(f"attention of {args.answer_tokens} answer positions on {result['prompts']} prompts, trained - base:")
     for name, cell in result["change"]["mean"].items():
         low, high = cell["ci95"]
-        print(f"  {name:<11} {cell['mean']:+.4f}  [{low:+.4f}, {high:+.4f}]")
+        print(f"  {name:<11} {cell['mean']:+.3e}  [{low:+.3e}, {high:+.3e}]")
     print(f"wrote {Path(args.output) / 'attention.json'} and plots")
     return 0
