@@ -14,6 +14,18 @@ PIP_TORCH_ARGS ?=
 MODEL ?= tiny
 PYTEST_ARGS ?= -n 2
 
+# Make echoes every command line, so a key or token in ARGS, EVAL_ARGS or DATA_ARGS would be printed (and logged):
+# refuse one (an option named like --hub_token or --*_api_key, or a value shaped like a key) before anything runs.
+# The value itself is never printed. Keys are read from the environment (HF_TOKEN, WANDB_API_KEY, OPENAI_API_KEY).
+SECRET_WORDS = --hub_token% --hub-token% --api_key --api-key --api_key=% --api-key=% %_api_key %-api-key \
+  sk-% hf_% ghp_% gho_% github_pat_% glpat-% xoxb-% xoxp-% xoxa-%
+secret_args = $(foreach w,$(1),$(if $(or $(filter $(SECRET_WORDS),$(w)),$(findstring _api_key=,$(w)),$(findstring \
+  -api-key=,$(w)),$(findstring password,$(w))),$(w)))
+ifneq ($(strip $(call secret_args,$(ARGS) $(EVAL_ARGS) $(DATA_ARGS))),)
+$(error ARGS, EVAL_ARGS or DATA_ARGS carry a key or token, which make would echo; put it in the environment \
+  (HF_TOKEN, WANDB_API_KEY, OPENAI_API_KEY, ...) instead)
+endif
+
 .PHONY: install test style quality
 
 # One stamp per set of extras: `make install EXTRAS=dev,vllm` installs vLLM even after `make test` installed dev.
@@ -125,8 +137,11 @@ demo: install
 # BENCH=all runs every rule-scored benchmark, and the judge-scored ones too when JUDGE_URL and JUDGE_MODEL name a
 # judge (FollowBench then scores all 820 rows; CFBench also needs CFBENCH_INPUT). It ends with the summary table of
 # `lsrif eval compare` (against COMPARE_WITH when given) and its plot in $(EVAL_DIR)/compare.
-# MODEL=tiny (the default) evaluates the offline tiny model on CPU: the first 50 prompts of each benchmark, 32 new
-# tokens. Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
+# MODEL names a recipe folder or any local folder / Hub id. For a recipe folder the model is what `make train
+# MODEL=...` saved in the recipe's output_dir when it holds one, else the recipe's base model (the offline tiny model
+# for MODEL=tiny), sampled as recipes/MODEL/eval.yaml says (the model authors' temperature, top-p and length; tiny:
+# 50 prompts, 32 tokens). Anything else is evaluated as given: greedy, 2048 new tokens.
+# Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 BENCH ?= ifeval,lsr
 EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
 EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench)
@@ -134,29 +149,38 @@ JUDGE_URL ?=
 JUDGE_MODEL ?=
 COMPARE_WITH ?=
 BACKEND ?= transformers
-EVAL_DIR ?= outputs/eval/$(notdir $(MODEL))
+EVAL_DEFAULTS = recipes/$(MODEL)/eval.yaml
+eval_value = $(if $(wildcard $(EVAL_DEFAULTS)),$(shell python3 recipes/recipe_value.py $(EVAL_DEFAULTS) $(1) 2>/dev/null))
+TRAINED ?= $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,output_dir))
+EVAL_BASE = $(if $(filter tiny,$(MODEL)),tiny,$(or $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,model_name_or_path)),$(MODEL)))
+EVAL_MODEL = $(if $(and $(TRAINED),$(wildcard $(TRAINED)/config.json $(TRAINED)/adapter_config.json)),$(TRAINED),$(EVAL_BASE))
+EVAL_WHAT = $(if $(filter $(TRAINED),$(EVAL_MODEL)),the model make train saved,$(if $(TRAINED),the base model: nothing trained in $(TRAINED) yet,the model as given))
+EVAL_DIR ?= outputs/eval/$(notdir $(EVAL_MODEL))
 EVAL_OFFLINE = $(or $(filter tiny,$(MODEL)),$(filter 1,$(HF_HUB_OFFLINE)))
 IFEVAL_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifeval/input_data.jsonl))
 IFBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifbench/IFBench_test.jsonl))
 FOLLOWBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/followbench))
 GSM8K_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/gsm8k/test.jsonl))
 CFBENCH_INPUT ?= # CFBench is not on the Hub: the official cfbench_data.json (github.com/PKU-Baichuan-MLSystemLab/CFBench)
-LIMIT ?= $(if $(filter tiny,$(MODEL)),50)
-MAX_NEW_TOKENS ?= $(if $(filter tiny,$(MODEL)),32,2048)
+LIMIT ?= $(call eval_value,limit)
+MAX_NEW_TOKENS ?= $(or $(call eval_value,max_new_tokens),2048)
+TEMPERATURE ?= $(or $(call eval_value,temperature),0.0)
+TOP_P ?= $(or $(call eval_value,top_p),1.0)
+THINKING_FLAG = $(if $(filter true,$(call eval_value,enable_thinking)),--enable-thinking,$(if $(filter false,$(call eval_value,enable_thinking)),--disable-thinking))
 EVAL_ARGS ?=
-EVAL_COMMA := ,
-EVAL_LIST = $(if $(filter all,$(BENCH)),$(EVAL_RULE_BENCHES) $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),$(EVAL_JUDGE_BENCHES)),$(subst $(EVAL_COMMA), ,$(BENCH)))
+EVAL_LIST = $(if $(filter all,$(BENCH)),$(EVAL_RULE_BENCHES) $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),$(EVAL_JUDGE_BENCHES)),$(subst $(COMMA), ,$(BENCH)))
 EVAL_JUDGE_ARGS = $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),--judge-base-url $(JUDGE_URL) --judge-model $(JUDGE_MODEL))
 .PHONY: eval
 eval: install
+	@echo "make eval: $(EVAL_MODEL) ($(EVAL_WHAT)); max new tokens $(MAX_NEW_TOKENS), temperature $(TEMPERATURE), top-p $(TOP_P)"
 	set -e; for bench in $(EVAL_LIST); do \
 	  case $$bench in ifeval) input="$(IFEVAL_INPUT)";; ifbench) input="$(IFBENCH_INPUT)";; \
 	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; cfbench) input="$(CFBENCH_INPUT)";; \
 	    *) input="";; esac; \
 	  case " followbench $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
-	  $(VENV)/bin/lsrif eval $$bench --model $(MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
-	    --max-new-tokens $(MAX_NEW_TOKENS) $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$judge \
-	    $(EVAL_ARGS); \
+	  $(VENV)/bin/lsrif eval $$bench --model $(EVAL_MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
+	    --max-new-tokens $(MAX_NEW_TOKENS) --temperature $(TEMPERATURE) --top-p $(TOP_P) $(THINKING_FLAG) \
+	    $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$judge $(EVAL_ARGS); \
 	  cat $(EVAL_DIR)/$$bench/results.md; \
 	done; \
 	$(VENV)/bin/lsrif eval compare $(COMPARE_WITH) $(EVAL_DIR) --plot-dir $(EVAL_DIR)/compare

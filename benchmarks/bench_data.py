@@ -3,7 +3,7 @@
 Times `build_dataset` (sampling, rendering, Arrow table; wall and CPU time, with the load average, since other
 work on a shared machine stretches wall time), then `validate_rows` and `save_to_disk` separately, and reports
 the peak resident memory of this process and of its worker processes (`resource.getrusage`).
-Targets from issue 4: build under 60 s and under 2 GB on this machine (2 cores).
+Targets: build under 60 s and under 2 GB on this machine (2 cores).
 
 Run: `python benchmarks/bench_data.py [--num-examples 38519] [--num-proc 1] [--max-depth 1]`. Prints figures;
 asserts nothing.
@@ -33,7 +33,7 @@ def peak_rss_bytes() -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--num-examples", type=int, default=38519)
     parser.add_argument("--num-proc", type=int, default=1)
     parser.add_argument("--max-depth", type=int, default=1)

@@ -131,7 +131,9 @@ def differences(cases, ours, reference) -> tuple[list[str], list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5, help="cold passes per implementation (median reported)")
     parser.add_argument("--reference-python", type=Path, default=REFERENCE_PYTHON)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

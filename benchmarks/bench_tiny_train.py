@@ -25,7 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="override the recipe's max_steps")
     args, recipe_args = parser.parse_known_args()
     if args.max_steps is not None:

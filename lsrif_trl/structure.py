@@ -1,4 +1,4 @@
-"""The logic tree of an instruction (DESIGN.md section 3): parse, validate, inspect and render it.
+"""The logic tree of an instruction (docs/structure.md): parse, validate, inspect and render it.
 
 A tree is made of constraint leaves (hard: checked by a registered verifier; soft: scored by a judge) and
 three composite nodes: `parallel` (all children apply), `sequential` (children are ordered steps) and
@@ -29,7 +29,7 @@ MAX_TREE_LEAVES = 64  # leaves of one tree, both branches counted (the builder d
 
 
 class StructureError(ValueError):
-    """A tree that does not follow DESIGN.md section 3; the message names the row (if known) and the path."""
+    """A tree that does not follow docs/structure.md; the message names the row (if known) and the path."""
 
 
 # Nodes compare and hash by identity (eq=False): reward code keys per-leaf scores by the leaf object itself.
@@ -219,12 +219,6 @@ def _hard_leaf(constraint_id: Any, kwargs: Any, id_path: str, kwargs_path: str) 
         constraint = get_constraint(constraint_id)
     except ValueError as err:
         raise _fail(id_path, str(err)) from None
-    if constraint.kind != "hard":
-        raise _fail(
-            id_path,
-            f'{constraint_id!r} is a {constraint.kind} constraint; mark the leaf "kind": '
-            f'"{constraint.kind}" and give its `text`',
-        )
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise _fail(kwargs_path, f"expected an object, got {type(kwargs).__name__} {kwargs!r:.80}")
     try:
@@ -246,7 +240,7 @@ def _reject_unknown_keys(obj: Mapping[str, Any], allowed: set[str], path: str) -
 
 
 def to_dict(node: Node) -> dict[str, Any]:
-    """The DESIGN.md section 3 object of `node` (what `parse_structure` reads back into an equal tree)."""
+    """The `structure` object (docs/structure.md) of `node` (what `parse_structure` reads back into an equal tree)."""
     if isinstance(node, ConstraintNode):
         if node.kind == "soft":  # the DESIGN form of a soft leaf: id, text, kind (kwargs only if given)
             soft = {"type": "constraint", "id": node.id, "text": node.text, "kind": "soft"}

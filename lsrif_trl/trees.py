@@ -1,7 +1,7 @@
 """One reader of a dataset's logic trees: each distinct tree parsed once per process, with the facts consumers read.
 
-`tree_source(row)` is the one place that decides between a row's `structure` column and its flat IFEval columns
-(`instruction_id_list` + `kwargs`); `read_tree(source)` parses a source once per process (GRPO repeats every
+`source_of` (behind `tree_source(row)`) is the one place that decides between a row's `structure` column and its
+flat IFEval columns (`instruction_id_list` + `kwargs`); `read_tree(source)` parses a source once per process (GRPO repeats every
 prompt num_generations times, and validation, the recipe's checks and the rewards read the same rows); and
 `read_trees(rows)` reads a whole dataset into its distinct trees, the row -> tree index and each bad row's error.
 Validation, the recipe's checks, the reward functions, `lsrif score` and LSR-Eval all read trees through here.
@@ -14,7 +14,7 @@ import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from lsrif_trl.structure import (
     ConstraintNode,
@@ -33,8 +33,7 @@ TREE_COLUMNS = ("structure", "instruction_id_list", "kwargs")  # the only column
 CACHE_SIZE = 65536  # distinct trees kept per process (an LSRInstruct-sized set has about 38.5k)
 
 
-@dataclass(frozen=True)
-class TreeSource:
+class TreeSource(NamedTuple):
     """Where a row's tree comes from: the column kind and its canonical JSON text (the cache key)."""
 
     column: str  # STRUCTURE or IFEVAL
@@ -55,11 +54,17 @@ class TreeFacts:
 
 def tree_source(row: Mapping[str, Any]) -> TreeSource:
     """The source of a row's tree: its `structure` when set, else its IFEval columns; StructureError if neither."""
-    structure = row.get("structure")
+    return source_of(row.get("structure"), row.get("instruction_id_list"), row.get("kwargs"))
+
+
+def source_of(structure: Any, instruction_id_list: Any = None, kwargs: Any = None) -> TreeSource:
+    """`tree_source` of one row's column values (the one place that decides between the two forms)."""
+    if isinstance(structure, str):
+        return TreeSource(STRUCTURE, structure)
     if structure is not None:
-        return TreeSource(STRUCTURE, structure if isinstance(structure, str) else _canonical(STRUCTURE, structure))
-    if row.get("instruction_id_list") is not None:
-        return TreeSource(IFEVAL, _canonical(IFEVAL, [row["instruction_id_list"], row.get("kwargs")]))
+        return TreeSource(STRUCTURE, _canonical(STRUCTURE, structure))
+    if instruction_id_list is not None:
+        return TreeSource(IFEVAL, _canonical(IFEVAL, [instruction_id_list, kwargs]))
     raise StructureError(
         "structure: no `structure` column and no `instruction_id_list`/`kwargs` columns; add one of them"
     )
@@ -178,7 +183,7 @@ def tree_rows(dataset: Any, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
 
 def batch_trees(batch_size: int, columns: Mapping[str, Any]) -> list[TreeFacts]:
     """The tree of every row of a reward-function batch (TRL passes the dataset's columns as lists)."""
-    names = [c for c in TREE_COLUMNS if c in columns]
+    names = [c for c in TREE_COLUMNS if columns.get(c) is not None]
     if "structure" not in names and "instruction_id_list" not in names:
         passed = sorted(k for k in columns if k not in ("trainer_state", "log_metric", "log_extra"))
         raise ValueError(
@@ -188,10 +193,18 @@ def batch_trees(batch_size: int, columns: Mapping[str, Any]) -> list[TreeFacts]:
     for name in names:
         if len(columns[name]) != batch_size:
             raise ValueError(f"{name}: {len(columns[name])} values for {batch_size} completions")
-    out = []
-    for i in range(batch_size):
+    none = [None] * batch_size
+    values = zip(*(columns[name] if name in names else none for name in TREE_COLUMNS), strict=True)
+    out: list[TreeFacts] = []
+    last: tuple[Any, TreeFacts] | None = None  # GRPO puts the num_generations copies of a prompt side by side
+    for i, (structure, ids, kwargs) in enumerate(values):
+        if last is not None and isinstance(structure, str) and structure == last[0]:
+            out.append(last[1])
+            continue
         try:
-            out.append(row_tree({name: columns[name][i] for name in names}))
+            facts = read_tree(source_of(structure, ids, kwargs))
         except StructureError as err:
             raise StructureError(f"batch item {i}: {err}") from None
+        out.append(facts)
+        last = (structure, facts)
     return out

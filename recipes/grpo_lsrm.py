@@ -13,12 +13,17 @@ Anything wrong with the recipe, the rewards or the data stops the run before a m
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
+from lsrif_trl.rewards.think import template_think_opener
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.eval_split import hold_out_eval_rows
 from lsrif_trl.training.preflight import check_launch, preflight
-from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored, prefilled_think, restore_think_prefix
+from lsrif_trl.training.raif_data import expert_stream as bc_stream
+from lsrif_trl.training.raif_data import load_demonstrations
+from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
             dataset = prepare_dataset(script_args)
         check_soft_leaves_scored(dataset, script_args)
+        dataset, eval_dataset = hold_out_eval_rows(dataset, script_args, training_args)
+        superior_cot = script_args.superior_cot_config(training_args)
+        script_args.check_contrast(script_args.reward_funcs, dataset, superior_cot)
+        demonstrations = load_demonstrations(script_args, dataset, training_args.seed)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -43,18 +52,38 @@ def main(argv: list[str] | None = None) -> int:
     from lsrif_trl.training.run import load_model_inputs, run_training
 
     tokenizer = load_model_inputs(script_args, training_args, model_args)
-    think_prefix = prefilled_think(tokenizer, training_args.chat_template_kwargs)
-    if think_prefix:
-        reward_funcs = [restore_think_prefix(f, think_prefix) for f in reward_funcs]
-    trainer = GRPOTrainer(
-        model=model_args.model_name_or_path,
-        reward_funcs=reward_funcs,
-        args=training_args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=get_peft_config(model_args),
-        quantization_config=get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
-    )
+    # One answer policy for every reward: the recipe's, or `template` when the chat template opens <think> itself
+    # (DeepSeek-R1 distills), so completions that only close the block are read from inside it.
+    think_prefix = template_think_opener(tokenizer, training_args.chat_template_kwargs)
+    policy = script_args.answer_policy().for_template(tokenizer, training_args.chat_template_kwargs)
+    reward_funcs = [f.with_policy(policy) for f in reward_funcs]
+    trainer_inputs = {
+        "model": model_args.model_name_or_path,
+        "reward_funcs": reward_funcs,
+        "args": training_args,
+        "train_dataset": dataset,
+        "eval_dataset": eval_dataset,
+        "processing_class": tokenizer,
+        "peft_config": get_peft_config(model_args),
+        "quantization_config": get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
+    }
+    if superior_cot is None and demonstrations is None:
+        trainer = GRPOTrainer(**trainer_inputs)
+    else:  # RAIF's contrast and/or behaviour cloning (lsrif_trl.training.raif_trainer)
+        from lsrif_trl.training.raif_trainer import RaifGRPOTrainer
+
+        try:
+            expert_stream = bc_stream(script_args, demonstrations, tokenizer, training_args)
+        except RecipeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        trainer = RaifGRPOTrainer(
+            **trainer_inputs,
+            superior_cot=superior_cot,
+            template_opener=think_prefix,
+            expert_stream=expert_stream,
+            bc_coef=script_args.bc_coef,
+        )
     try:  # after the model loads, before train() builds the optimizer from the parameters that need gradients
         frozen = freeze_parameters(trainer.model, script_args.freeze)
     except ValueError as err:
@@ -62,16 +91,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
+        "evaluation rows": len(eval_dataset) if eval_dataset is not None else None,
         "curriculum": script_args.curriculum,
         "reward functions": script_args.reward_funcs,
         "reward weights": training_args.reward_weights or [1.0] * len(reward_funcs),
-        "reward options": script_args.reward_options(),
-        "think opener restored before scoring": think_prefix or None,
+        "reward options": {k: v for k, v in script_args.reward_options().items() if k != "policy"},
+        "answer policy": asdict(policy),
         "system prompt": script_args.system_prompt,
         "num generations": training_args.num_generations,
         "KL beta": training_args.beta,
         "max completion length": training_args.max_completion_length,
         "frozen": frozen,
+        "superior CoT": (
+            f"{superior_cot.no_cot_per_group} of {superior_cot.num_generations} answer directly; reference "
+            f"{script_args.superior_cot_reference}"
+            if superior_cot
+            else None
+        ),
+        "behaviour cloning": (
+            f"{script_args.bc_dataset} x {script_args.bc_coef} ({script_args.bc_loss_on})" if demonstrations else None
+        ),
     }
     return run_training(trainer, script_args, model_args, setup)
 

@@ -17,6 +17,7 @@ import sys
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
+from lsrif_trl.training.eval_split import hold_out_eval_rows
 from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.rewards import filter_demonstrations
 
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             dataset = filter_demonstrations(
                 dataset, script_args.filter_reward, script_args.min_reward, script_args.reward_options()
             )
+        dataset, eval_dataset = hold_out_eval_rows(dataset, script_args, training_args)
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -51,12 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         model=model_args.model_name_or_path,
         args=training_args,
         train_dataset=dataset,
+        eval_dataset=eval_dataset,
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
         quantization_config=get_quantization_config(model_args),  # QLoRA: --load_in_4bit true --use_peft true
     )
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
+        "evaluation rows": len(eval_dataset) if eval_dataset is not None else None,
         "demonstration filter": (
             f"{script_args.filter_reward} >= {script_args.min_reward}" if script_args.filter_reward else None
         ),

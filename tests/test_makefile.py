@@ -18,7 +18,7 @@ def make_dry_run(*args: str, venv: Path | None = None) -> str:
 def installed_venv(tmp_path: Path, extras: str) -> Path:
     """A venv folder whose stamp says `make install EXTRAS=extras` already ran (newer than setup.cfg)."""
     venv = tmp_path / "venv"
-    venv.mkdir()
+    venv.mkdir(parents=True)
     stamp = venv / f".installed-{extras.replace(',', '+')}"
     stamp.touch()
     newer = max((REPO_ROOT / "setup.cfg").stat().st_mtime, (REPO_ROOT / "pyproject.toml").stat().st_mtime) + 10
@@ -71,3 +71,28 @@ def test_the_vllm_server_is_vllm_serve_in_dev_mode_with_the_flags_trl_needs():
     ]:
         assert out[out.index(flag) + 1] == value
     assert "--weight-transfer-config" in out
+
+
+def test_eval_of_a_reasoning_recipe_uses_its_authors_sampling_and_length(tmp_path):
+    out = make_dry_run("eval", "MODEL=deepseek-r1-distill-qwen-7b", venv=installed_venv(tmp_path, "dev"))
+    assert "--model deepseek-ai/DeepSeek-R1-Distill-Qwen-7B " in out
+    assert "--max-new-tokens 32768 --temperature 0.6 --top-p 0.95" in out
+    assert "nothing trained in outputs/deepseek-r1-distill-qwen-7b-grpo-lsrm yet" in out
+    qwen3 = make_dry_run("eval", "MODEL=qwen3-8b", venv=installed_venv(tmp_path / "q", "dev"))
+    assert "--top-p 0.95 --enable-thinking" in qwen3
+
+
+def test_eval_after_train_evaluates_the_trained_model_with_the_tiny_defaults(tmp_path):
+    trained = tmp_path / "tiny-grpo-lsrm"
+    trained.mkdir()
+    (trained / "config.json").write_text("{}")
+    out = make_dry_run("eval", f"TRAINED={trained}", venv=installed_venv(tmp_path, "dev"))
+    assert f"make eval: {trained} (the model make train saved)" in out
+    assert f"--model {trained} " in out and "--max-new-tokens 32 " in out and "--limit 50" in out
+    before = make_dry_run("eval", f"TRAINED={tmp_path / 'not-trained'}", venv=installed_venv(tmp_path / "b", "dev"))
+    assert "--model tiny " in before and "the base model" in before
+
+
+def test_a_model_outside_the_recipes_is_evaluated_as_given_greedy(tmp_path):
+    out = make_dry_run("eval", "MODEL=Qwen/Qwen2.5-7B-Instruct", venv=installed_venv(tmp_path, "dev"))
+    assert "--model Qwen/Qwen2.5-7B-Instruct " in out and "--max-new-tokens 2048 --temperature 0.0 --top-p 1.0" in out

@@ -1,4 +1,4 @@
-"""The logic tree (DESIGN.md section 3): parsing with path-naming errors, IFEval rows, round trip, helpers."""
+"""The logic tree (docs/structure.md): parsing with path-naming errors, IFEval rows, round trip, helpers."""
 
 import json
 

@@ -4,8 +4,9 @@ Importing this package registers every constraint (the 25 IFEval instructions un
 and the IF-RLVR-style training constraints of the `train:*` families).
 """
 
-from lsrif_trl.constraints import (  # noqa: F401  (importing registers the IFEval and the training constraints)
+from lsrif_trl.constraints import (  # noqa: F401  (importing registers the IFEval, training and soft constraints)
     ifeval,
+    soft,
     training_counts,
     training_format,
     training_words,

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints import facts, rewriting
 
 
 class NoExpert(NotImplementedError):
@@ -105,7 +105,11 @@ class Constraint(ABC):
     params: ClassVar[tuple[Param, ...]] = ()
     phrasings: ClassVar[tuple[str, ...]]  # str.format templates over `render_fields(kwargs)`
     conflicts_with: ClassVar[frozenset[str]] = frozenset()  # ids that cannot be asked together with this one
-    kind: ClassVar[str] = "hard"
+    # Facts composition reads (constraints.facts): aspects fixed, kwargs holding required / forbidden words.
+    fixes: ClassVar[frozenset[str]]
+    word_params: ClassVar[tuple[str, ...]] = ()
+    forbidden_params: ClassVar[tuple[str, ...]] = ()
+    forbidden_characters: ClassVar[str] = ""  # characters the answer may not hold anywhere (e.g. "," or "!")
     expert_phase: ClassVar[int] = rewriting.CONTENT  # when the tree expert applies `satisfy` (rewriting phases)
     no_expert: ClassVar[str | None] = None  # why `satisfy` cannot exist for this constraint, if it cannot
 
@@ -139,6 +143,18 @@ class Constraint(ABC):
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         """Whether `response` follows the constraint (no strict/loose handling here); never raises on a str."""
 
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        """(words an answer needs at least, words it may have at most or None), for the composer's word budget."""
+        return facts.NO_WORD_BOUNDS
+
+    def required_words(self, kwargs: dict[str, Any]) -> list[str]:
+        """The words and phrases (lower case) the answer must contain, from the `word_params` kwargs."""
+        return _strings(kwargs, self.word_params)
+
+    def forbidden_words(self, kwargs: dict[str, Any]) -> list[str]:
+        """The words (lower case) the answer must not contain, from the `forbidden_params` kwargs."""
+        return _strings(kwargs, self.forbidden_params)
+
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         """`text` rewritten (changing as little as it can) so that `check` passes with these validated kwargs."""
         raise NoExpert(f"{self.id} has no expert: {self.no_expert}")
@@ -160,3 +176,10 @@ class Constraint(ABC):
     @abstractmethod
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
         """Draw valid kwargs for the data builder."""
+
+
+def _strings(kwargs: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    """The lower-cased strings of the named kwargs (list kwargs flattened)."""
+    values = [kwargs[name] for name in names if name in kwargs]
+    flat = [v for value in values for v in (value if isinstance(value, list) else [value])]
+    return [v.lower() for v in flat if isinstance(v, str)]

@@ -64,7 +64,6 @@ def show(constraint: Constraint, seed: int) -> None:
     """Print the schema, conflicts and a few renderings of sampled kwargs."""
     print(f"id:        {constraint.id}")
     print(f"family:    {constraint.family}")
-    print(f"kind:      {constraint.kind}")
     print(f"kwargs:    {schema(constraint)}")
     others = sorted(constraint.conflicts_with - {constraint.id})
     print(f"conflicts: {', '.join(others) if others else '(none besides itself)'}")

@@ -231,7 +231,7 @@ def as_list(text: str, count: int, marker: Callable[[int], str], rng: random.Ran
     i prefixed by `marker(i)` (filler lines when it has too few sentences); earlier paragraphs are kept."""
     breaks = list(_PARAGRAPH_BREAK.finditer(text))
     head, last = (text[: breaks[-1].end()], text[breaks[-1].end() :]) if breaks else ("", text)
-    sentences = padded(prose_sentences(last, rng), count, rng)
+    sentences = padded(prose_sentences(last, rng), count + 1, rng)  # the paragraph keeps its opening sentence
     intro, items = sentences[: len(sentences) - count], sentences[len(sentences) - count :]
     listed = "\n".join(marker(i) + item for i, item in enumerate(items))
     return head + (f"{' '.join(intro)}\n{listed}" if intro else listed)

@@ -2,7 +2,7 @@
 
 They have no code check, so they live in this catalogue rather than in the hard-constraint registry. Each
 entry is one dimension (`soft:tone`, `soft:audience`, ...) with several self-contained instruction texts; the
-data builder (`data.constraint_pool`) draws one as a DESIGN section 3 leaf: `{"type": "constraint", "id":
+data builder (`data.constraint_pool`) draws one as a soft leaf of docs/structure.md: `{"type": "constraint", "id":
 "soft:tone", "text": "...", "kind": "soft"}`. At most one text per dimension goes into an instruction, and
 dimensions that would pull against each other (a persona's voice against an imposed perspective, say) are
 listed as conflicts.
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+
+from lsrif_trl.constraints.registry import get_spec, register_soft, registered_soft_ids
 
 SOFT_FAMILY = "soft"
 
@@ -25,7 +27,6 @@ class SoftConstraint:
     texts: tuple[str, ...]
     conflicts_with: frozenset[str] = frozenset()
     family: str = SOFT_FAMILY
-    kind: str = "soft"
 
 
 _CATALOGUE: tuple[SoftConstraint, ...] = (
@@ -171,22 +172,26 @@ _CATALOGUE: tuple[SoftConstraint, ...] = (
         ),
     ),
 )
-_BY_ID = {entry.id: entry for entry in _CATALOGUE}
+for _entry in _CATALOGUE:
+    register_soft(_entry)
 
 
 def soft_ids() -> list[str]:
     """Ids of all soft constraints, sorted."""
-    return sorted(_BY_ID)
+    return registered_soft_ids()
 
 
 def get_soft(soft_id: str) -> SoftConstraint:
-    """The soft constraint with this id; a ValueError with close matches otherwise."""
+    """The soft constraint with this id; a ValueError with close soft matches otherwise."""
     try:
-        return _BY_ID[soft_id]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(soft_id), _BY_ID, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known soft ids: {soft_ids()}"
-        raise ValueError(f"unknown soft constraint {soft_id!r}{hint}") from None
+        spec = get_spec(soft_id)
+    except ValueError:
+        spec = None
+    if isinstance(spec, SoftConstraint):
+        return spec
+    close = difflib.get_close_matches(str(soft_id), soft_ids(), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known soft ids: {soft_ids()}"
+    raise ValueError(f"unknown soft constraint {soft_id!r}{hint}")
 
 
 def soft_conflict(a: str, b: str) -> bool:

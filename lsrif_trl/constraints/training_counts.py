@@ -6,7 +6,7 @@ import random
 import re
 from typing import Any
 
-from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints import facts, rewriting
 from lsrif_trl.constraints.base import NoExpert, Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import (
@@ -39,6 +39,7 @@ class WordsPerParagraph(TrainingConstraint):
     """Every blank-line paragraph has at least / at most `num_words` words."""
 
     id = "count:words_per_paragraph"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.LISTS
     params = (bound_param(), Param("num_words", int, minimum=1, maximum=10_000))
     phrasings = (
@@ -78,6 +79,7 @@ class SentencesPerParagraph(TrainingConstraint):
     """Every blank-line paragraph has exactly `num_sentences` sentences."""
 
     id = "count:sentences_per_paragraph"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.LISTS
     params = (Param("num_sentences", int, minimum=1, maximum=1000),)
     phrasings = (
@@ -111,6 +113,7 @@ class ParagraphCount(TrainingConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by blank lines."""
 
     id = "count:paragraphs"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.PARAGRAPHS
     params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
@@ -122,6 +125,9 @@ class ParagraphCount(TrainingConstraint):
         "length_constraints:number_paragraphs",
         "length_constraints:nth_paragraph_first_word",
     }
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_PARAGRAPH * kwargs["num_paragraphs"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return len(paragraphs(response)) == kwargs["num_paragraphs"]
@@ -141,6 +147,7 @@ class LetterCount(TrainingConstraint):
     """The response holds at least / at most `num_letters` letters (any alphabet; digits and marks excluded)."""
 
     id = "count:letters"
+    fixes = frozenset()
     expert_phase = rewriting.SENTENCES
     params = (bound_param(), Param("num_letters", int, minimum=1, maximum=100_000))
     phrasings = (
@@ -174,6 +181,7 @@ class UniqueWordRatio(TrainingConstraint):
     """At least `min_percent` % of the words are distinct (ignoring case)."""
 
     id = "count:unique_word_ratio"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     params = (Param("min_percent", int, minimum=1, maximum=100),)
     phrasings = (
@@ -209,6 +217,7 @@ class WordsPerSentence(TrainingConstraint):
     """No sentence has more than `max_words` words."""
 
     id = "count:words_per_sentence"
+    fixes = frozenset()
     expert_phase = rewriting.SENTENCES
     params = (Param("max_words", int, minimum=1, maximum=10_000),)
     phrasings = (
@@ -245,6 +254,7 @@ class NumeralCount(TrainingConstraint):
     """At least / at most `num_numerals` numbers written in digits (`3.5` and `1,200` count once)."""
 
     id = "count:numerals"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     params = (bound_param(), Param("num_numerals", int, minimum=0, maximum=1000))
     phrasings = (
@@ -282,6 +292,7 @@ class QuestionCount(TrainingConstraint):
     """Exactly `num_questions` questions (a run of question marks counts once)."""
 
     id = "count:questions"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     params = (Param("num_questions", int, minimum=1, maximum=1000),)
     phrasings = (
@@ -313,6 +324,8 @@ class NoPeriod(TrainingConstraint):
     """No full stop (`.`) anywhere in the response."""
 
     id = "punctuation:no_period"
+    forbidden_characters = "."
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Do not use any periods (full stops) in your response.",
@@ -339,6 +352,8 @@ class NoExclamation(TrainingConstraint):
     """No exclamation mark anywhere in the response."""
 
     id = "punctuation:no_exclamation"
+    forbidden_characters = "!"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Do not use any exclamation marks.",
@@ -364,6 +379,7 @@ class EndWithQuestion(TrainingConstraint):
     """The response's last visible character is a question mark."""
 
     id = "punctuation:end_with_question"
+    fixes = frozenset({facts.CLOSING})
     expert_phase = rewriting.ENDS
     phrasings = (
         "End your response with a question.",
@@ -400,6 +416,7 @@ class SemicolonCount(TrainingConstraint):
     """At least `min_semicolons` semicolons."""
 
     id = "punctuation:semicolons"
+    fixes = frozenset()
     expert_phase = rewriting.CONTENT
     params = (Param("min_semicolons", int, minimum=1, maximum=1000),)
     phrasings = (

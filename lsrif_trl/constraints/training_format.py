@@ -6,7 +6,7 @@ import random
 import re
 from typing import Any
 
-from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints import facts, rewriting
 from lsrif_trl.constraints.base import Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import sentences
@@ -40,6 +40,7 @@ class BracketEverySentence(TrainingConstraint):
     """The whole response is sentences each wrapped in its own square brackets: `[One.] [Two.]`."""
 
     id = "format:bracket_every_sentence"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap every sentence in square brackets, like [This is a sentence.]",
@@ -71,6 +72,7 @@ class BigramBrackets(TrainingConstraint):
     """The whole response is word pairs wrapped in double angle brackets: `<<I am>> <<at home>>`."""
 
     id = "format:bigram_brackets"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap every pair of consecutive words in double angular brackets, like <<I am>> <<at home>> <<today .>>",
@@ -103,6 +105,7 @@ class HyphenLines(TrainingConstraint):
     """At least two lines, each one a single sentence that starts with `- `; no other lines."""
 
     id = "format:hyphen_lines"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.WRAPPER
     phrasings = (
         "Put every sentence on its own line, starting with a hyphen and a space ('- ').",
@@ -133,6 +136,7 @@ class NumberedList(TrainingConstraint):
     """A numbered list of exactly `num_items` items, numbered 1, 2, ... in order (`1.` or `1)`)."""
 
     id = "format:numbered_list"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.LISTS
     params = (Param("num_items", int, minimum=1, maximum=100),)
     phrasings = (
@@ -161,6 +165,7 @@ class BracketedTitle(TrainingConstraint):
     """The first line is a title in double square brackets (`[[Title]]`), followed by the body."""
 
     id = "format:bracketed_title"
+    fixes = frozenset({facts.LAYOUT, facts.OPENING})
     expert_phase = rewriting.ENDS
     phrasings = (
         "Give your response a title in double square brackets on the first line, such as [[A Day at Sea]].",
@@ -195,6 +200,7 @@ class QAPairs(TrainingConstraint):
     """Exactly `num_pairs` question-answer pairs: lines starting `Q:` and `A:`, alternating, none empty."""
 
     id = "format:qa_pairs"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.LISTS
     params = (Param("num_pairs", int, minimum=1, maximum=100),)
     phrasings = (
@@ -227,6 +233,7 @@ class MarkdownTable(TrainingConstraint):
     """One markdown table: a header row, a `|---|` separator, and exactly `num_rows` rows of `num_columns` cells."""
 
     id = "format:markdown_table"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.LISTS
     params = (Param("num_rows", int, minimum=1, maximum=100), Param("num_columns", int, minimum=1, maximum=100))
     phrasings = (

@@ -10,7 +10,7 @@ import random
 import re
 from typing import Any
 
-from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints import facts, rewriting
 from lsrif_trl.constraints.base import Param
 from lsrif_trl.constraints.registry import register
 from lsrif_trl.constraints.text import sentences
@@ -107,6 +107,8 @@ class FirstWord(TrainingConstraint):
     """The response's first word is `first_word`."""
 
     id = "words:first_word"
+    fixes = frozenset({facts.LAYOUT, facts.OPENING})
+    word_params = ("first_word",)
     expert_phase = rewriting.ENDS
     params = (Param("first_word", str),)
     phrasings = (
@@ -144,6 +146,8 @@ class LastWord(TrainingConstraint):
     """The response's last word is `last_word` (punctuation after it is allowed)."""
 
     id = "words:last_word"
+    fixes = frozenset({facts.LAYOUT, facts.CLOSING})
+    word_params = ("last_word",)
     expert_phase = rewriting.ENDS
     params = (Param("last_word", str),)
     phrasings = (
@@ -178,6 +182,8 @@ class FirstWordEachSentence(TrainingConstraint):
     """Every sentence starts with `first_word`."""
 
     id = "words:first_word_each_sentence"
+    fixes = frozenset({facts.LAYOUT, facts.OPENING})
+    word_params = ("first_word",)
     expert_phase = rewriting.ENDS
     params = (Param("first_word", str),)
     phrasings = (
@@ -227,6 +233,8 @@ class LastWordEachSentence(TrainingConstraint):
     """Every sentence ends with `last_word` (before its closing punctuation)."""
 
     id = "words:last_word_each_sentence"
+    fixes = frozenset({facts.LAYOUT, facts.CLOSING})
+    word_params = ("last_word",)
     expert_phase = rewriting.ENDS
     params = (Param("last_word", str),)
     phrasings = (
@@ -267,6 +275,7 @@ class StartEndSameWord(TrainingConstraint):
     """The first and the last word of the response are the same word (and there are at least two words)."""
 
     id = "words:start_end_same"
+    fixes = frozenset({facts.LAYOUT, facts.OPENING, facts.CLOSING})
     expert_phase = rewriting.ENDS
     phrasings = (
         "Start and end your response with the same word.",
@@ -296,6 +305,7 @@ class MaxWordLength(TrainingConstraint):
     """No word is longer than `max_letters` characters."""
 
     id = "words:max_word_length"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     params = (Param("max_letters", int, minimum=1, maximum=100),)
     phrasings = (
@@ -325,6 +335,7 @@ class NoAdjacentRepeat(TrainingConstraint):
     """No word is immediately followed by the same word ("the the")."""
 
     id = "words:no_adjacent_repeat"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "Never use the same word twice in a row.",
@@ -358,6 +369,7 @@ class NoAlphabetNeighbours(TrainingConstraint):
     """No two adjacent words start with neighbouring letters of the alphabet (a/b, q/p, ...)."""
 
     id = "words:no_alphabet_neighbours"
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "No two adjacent words may start with consecutive letters of the alphabet (such as 'a' and 'b').",
@@ -395,6 +407,7 @@ class Palindrome(TrainingConstraint):
     """At least one word that reads the same backwards, of `min_length` letters or more."""
 
     id = "words:palindrome"
+    fixes = frozenset()
     params = (Param("min_length", int, minimum=2, maximum=100),)
     phrasings = (
         "Include at least one palindrome word of {min_length} or more letters (like '{example}').",
@@ -438,6 +451,8 @@ class KeywordOnce(TrainingConstraint):
     """`keyword` occurs exactly once, as a whole word."""
 
     id = "keywords:word_once"
+    fixes = frozenset()
+    word_params = ("keyword",)
     params = (_keyword_param(),)
     phrasings = (
         "Use the word '{keyword}' exactly once.",
@@ -464,6 +479,8 @@ class KeywordPair(TrainingConstraint):
     """`keyword1` occurs exactly once and `keyword2` exactly twice."""
 
     id = "keywords:pair_frequency"
+    fixes = frozenset()
+    word_params = ("keyword1", "keyword2")
     params = (_keyword_param("keyword1"), _keyword_param("keyword2"))
     phrasings = (
         "Use the word '{keyword1}' exactly once and the word '{keyword2}' exactly twice.",
@@ -493,6 +510,8 @@ class KeywordPosition(TrainingConstraint):
     """The `word_number`-th word of the `sentence_number`-th sentence is `keyword` (both counted from 1)."""
 
     id = "keywords:specific_position"
+    fixes = frozenset({facts.OPENING})
+    word_params = ("keyword",)
     expert_phase = rewriting.ENDS
     params = (
         _keyword_param(),
@@ -544,6 +563,8 @@ class KeywordEveryParagraph(TrainingConstraint):
     """Every blank-line paragraph contains `keyword`."""
 
     id = "keywords:in_every_paragraph"
+    fixes = frozenset()
+    word_params = ("keyword",)
     expert_phase = rewriting.LISTS
     params = (_keyword_param(),)
     phrasings = (
@@ -585,6 +606,8 @@ class PhraseTimes(TrainingConstraint):
     """The phrase `phrase` occurs exactly `times` times (whole words, any case)."""
 
     id = "repeat:phrase_times"
+    fixes = frozenset()
+    word_params = ("phrase",)
     params = (Param("phrase", str), Param("times", int, minimum=1, maximum=1000))
     phrasings = (
         "Use the exact phrase '{phrase}' {times} time{times_s}.",
@@ -650,6 +673,7 @@ class FirstSentenceAtEnd(TrainingConstraint):
     """The last sentence repeats the first one word for word (case, spacing and end punctuation aside)."""
 
     id = "repeat:first_sentence_at_end"
+    fixes = frozenset({facts.CLOSING})
     expert_phase = rewriting.ENDS
     phrasings = (
         "End your response by repeating its first sentence word for word.",

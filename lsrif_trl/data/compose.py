@@ -16,15 +16,16 @@ and every curriculum level must stay satisfiable):
    in 80% of the limit (per-paragraph or per-sentence counts bound no total and are left out);
 6. response language: a constraint that fixes the answer's language excludes constraints whose kwargs carry
    English words or phrases (keywords, start/end phrases), which an answer in another language cannot hold;
-7. forbidden words: a word one constraint forbids may not be one another constraint requires (a keyword, a
-   phrase to repeat, a first or last word);
+7. forbidden words and characters: a word one constraint forbids may not be one another constraint requires (a
+   keyword, a phrase to repeat, a first or last word), nor may a required word or phrase hold a character
+   another forbids (an end phrase with `!` against no exclamation marks);
 8. opening and closing: at most one constraint fixes how the answer opens (first word, title, a word at a
    given position, same first and last word) and at most one how it closes (last word, end phrase,
    postscript, final question, repeated first sentence), since a title line or a postscript moves the first
    or last word another constraint checks.
 
-Rules 3-8 read constraint ids and kwargs names in IFEval's conventions; other constraints state their
-contradictions through `conflicts_with`.
+Rules 3-8 read the facts each constraint declares on its class (`constraints.facts`: the aspects it fixes, its
+required and forbidden words, its word bounds); contradictions beyond them are stated through `conflicts_with`.
 
 Structure: the root kind follows `structure_mix`; the depth (composite levels on the longest path, see
 `lsrif_trl.structure.depth`) is uniform over 1..`max_depth`. At depth 1 a conditional holds one constraint
@@ -42,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lsrif_trl.constraints import facts
 from lsrif_trl.constraints.registry import get_constraint
 from lsrif_trl.constraints.soft import soft_conflict
 from lsrif_trl.data.constraint_pool import ConstraintPool
@@ -59,25 +61,7 @@ WORD_LIMIT_HEADROOM = 0.8  # the other constraints' needs must fit in this share
 MAX_SLOT_DRAWS = 60
 MAX_SET_RESTARTS = 30
 
-_CASE_ID = re.compile(r"lowercase|uppercase|capital|change_case|letter_case")
-_JSON_ID = re.compile(r"json")
-_LAYOUT_ID = re.compile(
-    r"format|startend|start_end|combination|paragraph|section|bullet|highlight|title|quot|postscript|end_checker|"
-    r"phrase|prefix|suffix|bracket|wrap|placeholder|markdown|table|list|indent|newline|first_word|last_word"
-)
-_LANGUAGE_ID = re.compile(r"language")
-_OPENING_ID = re.compile(r"first_word|title|start_end_same|specific_position")
-_CLOSING_ID = re.compile(r"last_word|end_checker|postscript|end_with|start_end_same|first_sentence_at_end")
-_LANGUAGE_KWARGS = frozenset({"language", "lang", "language_code"})
-# Words an answer needs per unit of a counted element (rule 5); a rough floor, not an estimate of style.
-_WORDS_PER_UNIT = {
-    "num_sentences": 5,
-    "num_paragraphs": 10,
-    "num_sections": 10,
-    "num_bullets": 3,
-    "num_highlights": 2,
-    "num_placeholders": 1,
-}
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{2}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,38 +127,17 @@ def parse_mix(text: str) -> dict[str, float]:
 
 
 def _word_bounds(leaf: ConstraintNode) -> tuple[int, int | None]:
-    """(words the leaf needs at least, words it allows at most or None), from IFEval-style kwargs.
-
-    Counts "per" something (words per paragraph, per sentence) bound no total and are left out."""
-    if leaf.kind != "hard" or "per_" in leaf.id:
-        return 0, None
-    kw = leaf.kwargs
-    relation = str(kw.get("relation", "at least"))
-    at_least = relation in ("at least", "exactly")
-    need, limit = 0, None
-    if isinstance(kw.get("num_words"), int):
-        if at_least:
-            need = kw["num_words"]
-        elif relation in ("less than", "at most"):
-            limit = kw["num_words"] - (relation == "less than")
-    if isinstance(kw.get("frequency"), int) and at_least:
-        need = max(need, kw["frequency"])
-    for name, per_unit in _WORDS_PER_UNIT.items():
-        count = kw.get(name)
-        if isinstance(count, int) and (name != "num_sentences" or at_least):
-            need = max(need, per_unit * count)
-    return need, limit
+    """(words the leaf needs at least, words it allows at most or None), as its constraint declares them."""
+    if leaf.kind != "hard":
+        return facts.NO_WORD_BOUNDS
+    return get_constraint(leaf.id).word_bounds(leaf.kwargs)
 
 
 def _has_english_text(leaf: ConstraintNode) -> bool:
-    """Whether the leaf's kwargs hold words the answer must contain (not a language code or relation)."""
-    for name, value in leaf.kwargs.items():
-        if name in _LANGUAGE_KWARGS or name in ("relation", "let_relation", "capital_relation"):
-            continue
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and re.search(r"[A-Za-z]{2}", v) for v in values):
-            return True
-    return False
+    """Whether the leaf's kwargs hold English words the answer must contain or avoid."""
+    constraint = get_constraint(leaf.id)
+    words = constraint.required_words(leaf.kwargs) + constraint.forbidden_words(leaf.kwargs)
+    return any(_ENGLISH_WORD.search(word) for word in words)
 
 
 @functools.cache
@@ -186,38 +149,36 @@ def id_conflict(a_id: str, a_kind: str, b_id: str, b_kind: str) -> str | None:
         return "conflicting soft dimensions" if soft_conflict(a_id, b_id) else None
     if a_kind == "soft" or b_kind == "soft":
         return None
-    if b_id in get_constraint(a_id).conflicts_with or a_id in get_constraint(b_id).conflicts_with:
+    a, b = get_constraint(a_id), get_constraint(b_id)
+    if b_id in a.conflicts_with or a_id in b.conflicts_with:
         return "conflicts_with"
-    if _CASE_ID.search(a_id) and _CASE_ID.search(b_id):
+    if facts.CASE in a.fixes and facts.CASE in b.fixes:
         return "two letter-case constraints"
-    for x, y in ((a_id, b_id), (b_id, a_id)):
-        if _JSON_ID.search(x) and (_LAYOUT_ID.search(y) or _JSON_ID.search(y)):
+    for x, y in ((a, b), (b, a)):
+        if facts.JSON in x.fixes and y.fixes & {facts.LAYOUT, facts.JSON}:
             return "JSON output with another layout constraint"
-    if _OPENING_ID.search(a_id) and _OPENING_ID.search(b_id):
+    if facts.OPENING in a.fixes and facts.OPENING in b.fixes:
         return "two constraints on how the answer opens"
-    if _CLOSING_ID.search(a_id) and _CLOSING_ID.search(b_id):
+    if facts.CLOSING in a.fixes and facts.CLOSING in b.fixes:
         return "two constraints on how the answer closes"
     return None
 
 
-def _text_values(leaf: ConstraintNode, exclude_forbidden: bool = True) -> list[str]:
-    """The lower-cased words and phrases in a leaf's kwargs (forbidden-word lists left out by default)."""
-    values = []
-    for name, value in leaf.kwargs.items():
-        if exclude_forbidden and "forbidden" in name:
-            continue
-        values += [v.lower() for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
-    return values
-
-
 def _forbids_required_word(x: ConstraintNode, y: ConstraintNode) -> bool:
     """Whether `x` forbids a word that `y` asks for (as a keyword, a phrase to repeat, a first or last word)."""
-    forbidden = {v.lower() for name, value in x.kwargs.items() if "forbidden" in name and isinstance(value, list)
-                 for v in value if isinstance(v, str)}  # fmt: skip
+    forbidden = set(get_constraint(x.id).forbidden_words(x.kwargs))
     if not forbidden:
         return False
-    required = " ".join(_text_values(y))
+    required = " ".join(get_constraint(y.id).required_words(y.kwargs))
     return any(re.search(rf"\b{re.escape(word)}\b", required) for word in forbidden)
+
+
+def _forbids_required_character(x: ConstraintNode, y: ConstraintNode) -> bool:
+    """Whether `x` forbids a character that a word or phrase `y` requires holds (`!` in `Hope this helps!`)."""
+    characters = get_constraint(x.id).forbidden_characters
+    return bool(characters) and any(
+        c in word for word in get_constraint(y.id).required_words(y.kwargs) for c in characters
+    )
 
 
 def _kwargs_conflict(a: ConstraintNode, b: ConstraintNode) -> str | None:
@@ -225,10 +186,12 @@ def _kwargs_conflict(a: ConstraintNode, b: ConstraintNode) -> str | None:
     if a.kind != "hard" or b.kind != "hard":
         return None
     for x, y in ((a, b), (b, a)):
-        if _LANGUAGE_ID.search(x.id) and _has_english_text(y):
+        if facts.LANGUAGE in get_constraint(x.id).fixes and _has_english_text(y):
             return "response language with English words to include"
         if _forbids_required_word(x, y):
             return "a forbidden word that another constraint requires"
+        if _forbids_required_character(x, y):
+            return "a forbidden character in a word or phrase another constraint requires"
     return None
 
 

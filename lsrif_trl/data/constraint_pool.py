@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import lsrif_trl.constraints
-from lsrif_trl.constraints.registry import constraint_ids, families, get_constraint
+from lsrif_trl.constraints.registry import constraint_ids, families, get_constraint, get_spec
 from lsrif_trl.constraints.soft import SOFT_FAMILY, get_soft, soft_ids
 from lsrif_trl.structure import ConstraintNode
 
@@ -23,18 +23,11 @@ def load_all_constraints() -> None:
 
 
 def constraint_family(constraint_id: str) -> str:
-    """The family of a registered hard constraint or of a soft one; "unregistered" for an unknown id."""
-    if constraint_id in _soft_id_set():
-        return get_soft(constraint_id).family
+    """The family of a registered hard or soft constraint; "unregistered" for an unknown id."""
     try:
-        return get_constraint(constraint_id).family
+        return get_spec(constraint_id).family
     except ValueError:
         return "unregistered"
-
-
-@functools.cache
-def _soft_id_set() -> frozenset[str]:
-    return frozenset(soft_ids())
 
 
 def family_matches(family: str, selectors: tuple[str, ...]) -> bool:
@@ -63,7 +56,7 @@ class ConstraintPool:
             if unused:
                 raise ValueError(f"unknown constraint family {unused[0]!r}; registered families: {known}")
         chosen = {f for f in families() if selectors is None or family_matches(f, selectors)}
-        hard = tuple(i for i in constraint_ids(chosen) if get_constraint(i).kind == "hard")
+        hard = tuple(constraint_ids(chosen))
         if not hard:
             raise ValueError(f"no hard constraints in families {selectors}; registered families: {known}")
         return cls(hard, tuple(soft_ids()) if soft_share > 0 else (), soft_share)

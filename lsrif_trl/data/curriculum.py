@@ -7,7 +7,7 @@ inactive one. I_j keeps the first j constraints and every node that still holds 
 - a conditional appears only once both branches hold a constraint; before that, I_j holds the active branch's
   constraints without the condition (they apply to this input either way), so every level imposes something;
 - a root that is a single constraint is wrapped in a one-child parallel node.
-So I_j has exactly j constraints, I_k is the original tree, and each level is a valid DESIGN.md section 3 tree.
+So I_j has exactly j constraints, I_k is the original tree, and each level is a valid tree (docs/structure.md).
 The `level` column is j; `order_by_level` and `stage` let a recipe train from few to many constraints.
 """
 

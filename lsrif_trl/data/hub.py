@@ -62,7 +62,7 @@ mix above, and conditions are properties of the seed task's passage, so the acti
 
 ## Columns
 
-`id`, `prompt` (chat messages), `structure` (JSON string, see DESIGN.md section 3 of lsrif-trl),
+`id`, `prompt` (chat messages), `structure` (JSON string, see docs/structure.md in the lsrif-trl repository),
 `structure_type`, `depth`, `level` (number of constraints; the curriculum level), `n_constraints`,
 `source` (`lsrif-builder:<seed task id>`), `families`, `spans` (JSON string: character ranges of the user message per
 category, `connector` / `constraint` / `verb` / `task`, as the builder wrote them; null for LLM-reworded prompts).

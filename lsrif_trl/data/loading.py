@@ -1,6 +1,6 @@
 """Load, validate and save training data: any dataset must pass `validate_rows` before a recipe uses it.
 
-The contract (DESIGN.md section 3): a `prompt` column (chat messages `[{"role", "content"}, ...]` ending with a
+The contract (docs/datasets.md): a `prompt` column (chat messages `[{"role", "content"}, ...]` ending with a
 user turn, or a plain string) and, per row, either a `structure` tree or the flat IFEval columns
 (`instruction_id_list` + `kwargs`). The builder's extra columns are checked when present: `structure_type`,
 `depth`, `n_constraints` and `families` must agree with the tree, `level` is a count in 1..n_constraints, `id`

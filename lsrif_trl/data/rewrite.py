@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from lsrif_trl.data.builder import BuiltExample
 from lsrif_trl.data.http_retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
 from lsrif_trl.data.rewrite_checks import check_rewrite
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import MODEL_REPLY
 
 SYSTEM_PROMPT = (
     "You reword instructions that will be given to an AI assistant. Rewrite the user's instruction so it reads "
@@ -77,7 +77,7 @@ class ResponseCache:
 
 def clean_reply(content: str) -> str:
     """The rewritten instruction inside a reply: after the last `</think>`, without code fences or outer quotes."""
-    text = extract_answer(content, unclosed="whole").strip()
+    text = MODEL_REPLY.answer(content).strip()
     if text.startswith("```") and text.endswith("```"):
         text = text[3:-3].split("\n", 1)[-1].strip() if "\n" in text[3:-3] else text[3:-3].strip()
     if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":

@@ -10,29 +10,17 @@ from typing import Any
 
 from datasets import Dataset
 
-from lsrif_trl.data.constraint_pool import constraint_family, load_all_constraints
-from lsrif_trl.structure import parse_ifeval_row, to_dict
+from lsrif_trl.data.constraint_pool import load_all_constraints
+from lsrif_trl.structure import ConditionalNode, Node, children_of
+from lsrif_trl.trees import read_trees, tree_rows
 
 
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
-    if not isinstance(node, dict):
-        return
-    yield node
-    for child in node.get("children") or []:
-        yield from _nodes(child)
-    for branch in ("then", "else"):
-        if node.get(branch) is not None:
-            yield from _nodes(node[branch])
-
-
-def _trees(dataset: Dataset) -> Iterator[dict[str, Any]]:
-    """Each row's tree as a dict: its `structure` column, or its flat IFEval columns read as a parallel node."""
-    if "structure" in dataset.column_names:
-        for text in dataset["structure"]:
-            yield json.loads(text) if isinstance(text, str) else text
-        return
-    for i, row in enumerate(dataset):
-        yield to_dict(parse_ifeval_row(row["instruction_id_list"], row.get("kwargs"), row=i))
+def _active_branches(node: Node) -> Iterator[str]:
+    """The `active` branch name of every conditional node in the tree (both branches walked)."""
+    if isinstance(node, ConditionalNode):
+        yield node.active
+    for child in children_of(node):
+        yield from _active_branches(child)
 
 
 def _sorted_counts(counter: Counter) -> dict[Any, int]:
@@ -43,14 +31,16 @@ def compute_stats(dataset: Dataset) -> dict[str, Any]:
     """Counts over the rows (JSON-ready): structure types, constraints, depth, level, families, ids, branches."""
     load_all_constraints()
     structure_types, families, ids, kinds, active = Counter(), Counter(), Counter(), Counter(), Counter()
-    for tree in _trees(dataset):
-        for node in _nodes(tree):
-            if node.get("type") == "constraint":
-                ids[node.get("id")] += 1
-                kinds[node.get("kind", "hard")] += 1
-                families[constraint_family(node.get("id"))] += 1
-            elif node.get("type") == "conditional":
-                active[node.get("active")] += 1
+    trees = read_trees(tree_rows(dataset))  # a row whose tree does not parse is left out (`validate` names it)
+    for index in trees.row_tree:
+        if index is None:
+            continue
+        facts = trees.trees[index]
+        for leaf in facts.leaves:
+            ids[leaf.id] += 1
+            kinds[leaf.kind] += 1
+            families[leaf.constraint.family if leaf.constraint is not None else "unregistered"] += 1
+        active.update(_active_branches(facts.tree))
     columns = set(dataset.column_names)
     structure_types.update(dataset["structure_type"] if "structure_type" in columns else [])
 
@@ -59,6 +49,7 @@ def compute_stats(dataset: Dataset) -> dict[str, Any]:
 
     return {
         "rows": len(dataset),
+        "rows_without_a_valid_tree": len(trees.errors),
         "structure_type": _sorted_counts(structure_types),
         "n_constraints": histogram("n_constraints"),
         "depth": histogram("depth"),
@@ -78,6 +69,10 @@ def format_stats(stats: dict[str, Any]) -> str:
         return f"{title}: " + ", ".join(f"{k}={v} ({v / total:.0%})" for k, v in counts.items())
 
     lines = [f"rows: {stats['rows']}"]
+    if stats["rows_without_a_valid_tree"]:
+        lines.append(
+            f"rows left out (no valid tree; `lsrif data validate` names them): {stats['rows_without_a_valid_tree']}"
+        )
     for key in ("structure_type", "n_constraints", "depth", "level", "leaf_kind", "conditional_active_branch"):
         if stats[key]:
             lines.append(line(key, stats[key]))

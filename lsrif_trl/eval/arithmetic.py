@@ -30,7 +30,7 @@ from lsrif_trl.eval import generation
 from lsrif_trl.eval.gsm8k import last_boxed
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
 from lsrif_trl.jsonl import read_objects
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "arithmetic"
 # The generator's recipe. Changing any value, or the generator's code, makes other items: bump the version.
@@ -192,7 +192,7 @@ def write_items(items: list[ArithmeticItem], path: Path) -> Path:
 def expression_text(response: str) -> str:
     """The expression an answer gives, left of any `=`: its last \\boxed{}, else the last run of expression
     characters on its last non-empty line."""
-    answer = extract_answer(response)
+    answer = DEFAULT_POLICY.answer(response)
     boxed = last_boxed(answer)
     lines = [line for line in answer.strip().splitlines() if line.strip()]
     text = boxed if boxed is not None else (lines[-1] if lines else "")

@@ -20,7 +20,7 @@ from typing import Any
 
 from lsrif_trl.eval import generation, judging
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "cfbench"
 SOURCE = "github.com/PKU-Baichuan-MLSystemLab/CFBench, data/cfbench_data.json"
@@ -263,7 +263,7 @@ class CFBenchBenchmark(FileBenchmark):
     def score(self, examples, everything, responses, output_dir, allow_missing):
         given = generation.load_responses(responses, {e.prompt for e in everything}, "CFBench", CFBenchInputError)
         missing = check_answers(examples, given, "CFBench", allow_missing)
-        prompts = {e.id: judge_prompt(e, extract_answer(given.get(e.prompt, ""))) for e in examples}
+        prompts = {e.id: judge_prompt(e, DEFAULT_POLICY.answer(given.get(e.prompt, ""))) for e in examples}
         replies = judging.judge_replies(list(dict.fromkeys(prompts.values())), self.judge, output_dir)
         results, readings = {}, {}
         for e in examples:

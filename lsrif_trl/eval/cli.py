@@ -17,6 +17,14 @@ from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.registry import FILE_BENCHMARKS
 from lsrif_trl.eval.report import compare_runs
 from lsrif_trl.eval.runner import Benchmark, EvalRequest, FileBenchmark, IFEvalBenchmark, LSRBenchmark, evaluate
+from lsrif_trl.rewards.think import (
+    DEFAULT_POLICY,
+    THINK_OPENED_BY_HELP,
+    THINK_OPENERS,
+    UNCLOSED_HELP,
+    UNCLOSED_POLICIES,
+    AnswerPolicy,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_GENERATION_FAILED = 1
@@ -179,6 +187,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     thinking.add_argument(
         "--disable-thinking", dest="enable_thinking", action="store_const", const=False, help="enable_thinking=False"
     )
+    gen.add_argument(
+        "--think-opened-by", choices=THINK_OPENERS, default=DEFAULT_POLICY.think_opened_by, help=THINK_OPENED_BY_HELP
+    )
+    gen.add_argument(
+        "--unclosed-think", choices=UNCLOSED_POLICIES, default=DEFAULT_POLICY.unclosed, help=UNCLOSED_HELP
+    )
     gen.add_argument("--batch-size", type=int, default=8, help="transformers: prompts per generate call")
     gen.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     gen.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm")
@@ -236,6 +250,7 @@ def request_from_args(args: argparse.Namespace) -> EvalRequest:
         backend=args.backend,
         sampling=SamplingParams(args.max_new_tokens, args.temperature, args.top_p, args.seed, args.enable_thinking),
         backend_options=options,
+        answer_policy=AnswerPolicy(args.think_opened_by, args.unclosed_think),
         limit=args.limit,
         allow_missing=args.allow_missing,
         model_card=args.model_card,

@@ -21,7 +21,7 @@ from typing import Any
 from lsrif_trl.eval import generation, judging
 from lsrif_trl.eval.followbench_rules import is_rule_row, rule_verdict
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "followbench"
 HUB_DATASET = "YuxinJiang/FollowBench"
@@ -196,7 +196,7 @@ def score_rows(
     rows: list[FollowBenchRow], responses: dict[str, str], judge: judging.JudgeConfig | None, output_dir: Path
 ) -> list[RowScore]:
     """Rule rows by the official rules; judge rows through `judge` (which must then be given)."""
-    answers = {row.id: extract_answer(responses.get(row.prompt, "")) for row in rows}
+    answers = {row.id: DEFAULT_POLICY.answer(responses.get(row.prompt, "")) for row in rows}
     scores = [RowScore(r, *(float(rule_verdict(r, answers[r.id])),) * 2, "rule") for r in rows if r.rule]
     judged = [r for r in rows if not r.rule]
     if judged:

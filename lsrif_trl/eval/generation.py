@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from lsrif_trl.data.http_retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
 from lsrif_trl.jsonl import json_object
-from lsrif_trl.rewards.think import extract_answer, split_completion
+from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, split_completion
 
 BACKENDS = ("transformers", "vllm", "openai")
 # A Hub repo id: "name" or "org/name" with the characters the Hub allows.
@@ -71,14 +71,19 @@ class GenerationResult:
 
 
 def make_result(
-    prompt: str, completion: str | dict[str, Any], completion_tokens: int | None, finish_reason: str | None
+    prompt: str,
+    completion: str | dict[str, Any],
+    completion_tokens: int | None,
+    finish_reason: str | None,
+    policy: AnswerPolicy = DEFAULT_POLICY,
 ) -> GenerationResult:
     """Split a completion (raw text or an assistant message) into reasoning and answer as the rewards do.
 
-    The answer is what `extract_answer` scores (empty for an unclosed `<think>`); everything before it is
-    kept as reasoning, so reasoning + response always reproduce the generated text."""
+    The answer is what `policy` scores (empty for an unclosed think block); everything before it is kept as
+    reasoning, so reasoning + response always reproduce the generated text. Text before a `</think>` is reasoning
+    only when the policy says a block was opened."""
     separate, text = split_completion(completion)
-    answer = extract_answer(text)
+    answer = policy.answer(text)
     inline = text[: len(text) - len(answer)] if text.endswith(answer) else text
     reasoning = "\n".join(part for part in (separate, inline) if part) or None
     return GenerationResult(prompt, answer, reasoning, completion_tokens, finish_reason)
@@ -89,17 +94,28 @@ class Generator(ABC):
 
     backend: ClassVar[str]
 
-    def __init__(self, model: str, sampling: SamplingParams) -> None:
+    def __init__(self, model: str, sampling: SamplingParams, answer_policy: AnswerPolicy = DEFAULT_POLICY) -> None:
         self.model_name = model
         self.sampling = sampling
+        self._answer_policy = answer_policy
+
+    @property
+    def answer_policy(self) -> AnswerPolicy:
+        """How each completion is split into reasoning and the scored answer."""
+        return self._answer_policy
 
     @abstractmethod
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
         """Answer every prompt once, yielding each result when it is done."""
 
     def describe(self) -> dict[str, Any]:
-        """What produced the results: backend, model and sampling settings."""
-        return {"backend": self.backend, "model": self.model_name, "sampling": asdict(self.sampling)}
+        """What produced the results: backend, model, sampling settings and the answer policy."""
+        return {
+            "backend": self.backend,
+            "model": self.model_name,
+            "sampling": asdict(self.sampling),
+            "answer_policy": asdict(self.answer_policy),
+        }
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -113,14 +129,20 @@ class TransformersGenerator(Generator):
     backend = "transformers"
 
     def __init__(
-        self, model: str, sampling: SamplingParams, batch_size: int = 8, device: str | None = None, dtype: str = "auto"
+        self,
+        model: str,
+        sampling: SamplingParams,
+        answer_policy: AnswerPolicy = DEFAULT_POLICY,
+        batch_size: int = 8,
+        device: str | None = None,
+        dtype: str = "auto",
     ) -> None:
         from transformers import AutoTokenizer
 
-        super().__init__(model, sampling)
+        self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
+        super().__init__(model, sampling, answer_policy.for_template(self.tokenizer, sampling.chat_template_kwargs))
         self.batch_size = batch_size
         self.device, self.dtype = device, dtype
-        self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
@@ -131,7 +153,13 @@ class TransformersGenerator(Generator):
         from transformers import AutoModelForCausalLM, set_seed
 
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device).eval()
+        if is_adapter(Path(self.model_name)):  # a LoRA run's output: its base model with the adapter merged in
+            from peft import AutoPeftModelForCausalLM
+
+            peft_model = AutoPeftModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype)
+            model = peft_model.merge_and_unload().to(device).eval()
+        else:
+            model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device).eval()
         set_seed(self.sampling.seed)
         return model
 
@@ -185,7 +213,7 @@ class TransformersGenerator(Generator):
             for prompt, tokens in zip(batch, new_tokens, strict=True):
                 length, finish = self._completion_length(tokens)
                 text = self.tokenizer.decode(tokens[:length], skip_special_tokens=True)
-                yield make_result(prompt, text, length, finish)
+                yield make_result(prompt, text, length, finish, self.answer_policy)
 
 
 class VLLMGenerator(Generator):
@@ -197,6 +225,7 @@ class VLLMGenerator(Generator):
         self,
         model: str,
         sampling: SamplingParams,
+        answer_policy: AnswerPolicy = DEFAULT_POLICY,
         chunk_size: int = 256,
         tensor_parallel_size: int = 1,
         gpu_memory_utilization: float = 0.9,
@@ -208,7 +237,7 @@ class VLLMGenerator(Generator):
                 "the vllm backend needs the vllm package: pip install 'lsrif-trl[vllm]' (GPU machines), "
                 "or use --backend transformers"
             ) from error
-        super().__init__(model, sampling)
+        super().__init__(model, sampling, answer_policy)
         self.chunk_size = chunk_size  # results are written after each chunk, so a crash loses at most one
         self._vllm = vllm
         self.engine_args = {
@@ -227,6 +256,11 @@ class VLLMGenerator(Generator):
         """The engine, started on first use: a fully resumed run never starts it."""
         return self._vllm.LLM(model=self.model_name, seed=self.sampling.seed, **self.engine_args)
 
+    @functools.cached_property
+    def answer_policy(self) -> AnswerPolicy:
+        """The requested policy, with `template` when the engine's chat template opens the think block."""
+        return self._answer_policy.for_template(self.llm.get_tokenizer(), self.sampling.chat_template_kwargs)
+
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
         for chunk in _batches(prompts, self.chunk_size):
             if self.llm.get_tokenizer().chat_template:
@@ -240,7 +274,9 @@ class VLLMGenerator(Generator):
                 outputs = self.llm.generate(chunk, self.params, use_tqdm=False)
             for prompt, output in zip(chunk, outputs, strict=True):
                 completion = output.outputs[0]
-                yield make_result(prompt, completion.text, len(completion.token_ids), completion.finish_reason)
+                yield make_result(
+                    prompt, completion.text, len(completion.token_ids), completion.finish_reason, self.answer_policy
+                )
 
 
 class OpenAIGenerator(Generator):
@@ -253,12 +289,13 @@ class OpenAIGenerator(Generator):
         model: str,
         sampling: SamplingParams,
         base_url: str,
+        answer_policy: AnswerPolicy = DEFAULT_POLICY,
         api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = 8,
         timeout: float = 300.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(model, sampling)
+        super().__init__(model, sampling, answer_policy)  # the server's template is not visible from here
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         self.url = chat_completions_url(base_url)
@@ -325,7 +362,7 @@ class OpenAIGenerator(Generator):
         tokens = (reply.get("usage") or {}).get("completion_tokens")
         # Reasoning servers may return the thinking in its own message field; make_result keeps it.
         message = {**choice["message"], "role": "assistant"}
-        return make_result(prompt, message, tokens, choice.get("finish_reason"))
+        return make_result(prompt, message, tokens, choice.get("finish_reason"), self.answer_policy)
 
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
         failures: list[str] = []
@@ -364,6 +401,7 @@ class GenerationStats:
     backend: str
     model: str
     sampling: dict[str, Any]
+    answer_policy: dict[str, str]
     prompts: int
     resumed: int  # answers already in the file from an earlier, interrupted run
     generated: int
@@ -475,8 +513,10 @@ def run_generation(generator: Generator, prompts: Iterable[str], output_path: Pa
     Raises ValueError before generating if the file was started with another model or other sampling settings."""
     output_path.parent.mkdir(parents=True, exist_ok=True)
     info = generator.describe()
-    # The answers of one file must come from one model and one set of sampling settings.
-    check_resume_settings(output_path, {"model": info["model"], "sampling": info["sampling"]})
+    # The answers of one file must come from one model, one set of sampling settings and one answer policy.
+    check_resume_settings(
+        output_path, {"model": info["model"], "sampling": info["sampling"], "answer_policy": info["answer_policy"]}
+    )
     unique = list(dict.fromkeys(prompts))
     done = read_responses(output_path)
     todo = [p for p in unique if p not in done]
@@ -484,6 +524,7 @@ def run_generation(generator: Generator, prompts: Iterable[str], output_path: Pa
         backend=info.pop("backend"),
         model=info.pop("model"),
         sampling=info.pop("sampling"),
+        answer_policy=info.pop("answer_policy"),
         prompts=len(unique),
         resumed=len(unique) - len(todo),
         generated=0,
@@ -491,17 +532,26 @@ def run_generation(generator: Generator, prompts: Iterable[str], output_path: Pa
         seconds=0.0,
         extra=info,
     )
+    from tqdm.auto import tqdm
+
     start = time.perf_counter()
+    answers = tqdm(generator.generate(todo), total=len(todo), desc=f"generating ({stats.backend})", unit="answer")
     with output_path.open("a", encoding="utf-8") as handle:
         try:
-            for result in generator.generate(todo):
+            for result in answers:
                 handle.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
                 handle.flush()
                 stats.generated += 1
                 stats.completion_tokens += result.completion_tokens or 0
         finally:
             stats.seconds = time.perf_counter() - start
+            answers.close()
     return stats
+
+
+def is_adapter(folder: Path) -> bool:
+    """A folder `trainer.save_model` wrote for a LoRA run: the adapter only (adapter_config.json, no config.json)."""
+    return (folder / "adapter_config.json").is_file() and not (folder / "config.json").is_file()
 
 
 def check_model(model: str, backend: str) -> None:
@@ -511,7 +561,15 @@ def check_model(model: str, backend: str) -> None:
     if backend == "openai":  # the server owns the model name; nothing to check locally
         return
     if Path(model).expanduser().exists():
-        if Path(model).expanduser().is_dir() and not (Path(model).expanduser() / "config.json").exists():
+        folder = Path(model).expanduser()
+        if folder.is_dir() and is_adapter(folder):
+            if backend != "transformers":
+                raise ValueError(
+                    f"{model} is a LoRA adapter: --backend transformers loads its base model with it; for "
+                    f"{backend}, merge it first (peft's merge_and_unload) and save the merged model"
+                )
+            return
+        if folder.is_dir() and not (folder / "config.json").exists():
             raise ValueError(f"model directory {model} has no config.json; pass a saved model folder or a Hub id")
         return
     looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", "")

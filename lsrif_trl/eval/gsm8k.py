@@ -19,7 +19,7 @@ from typing import Any
 from lsrif_trl.eval import generation
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
 from lsrif_trl.jsonl import read_objects
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "gsm8k"
 HUB_DATASET = "openai/gsm8k"
@@ -77,7 +77,7 @@ def last_boxed(text: str) -> str | None:
 
 def predicted(response: str) -> tuple[str | None, bool]:
     """(the answer's final number as written, whether it came from a \\boxed{}) of one response."""
-    answer = extract_answer(response)[-MAX_ANSWER_CHARS:]
+    answer = DEFAULT_POLICY.answer(response)[-MAX_ANSWER_CHARS:]
     boxed = last_boxed(answer)
     if boxed is not None:
         return last_number(boxed), True
@@ -135,7 +135,7 @@ def math_verify_correct(example: GSM8KExample, response: str) -> bool:
     from math_verify import parse, verify
 
     try:
-        return bool(verify(parse(example.answer_text), parse(extract_answer(response)[-MAX_ANSWER_CHARS:])))
+        return bool(verify(parse(example.answer_text), parse(DEFAULT_POLICY.answer(response)[-MAX_ANSWER_CHARS:])))
     except Exception:  # noqa: BLE001 - the verifier's own timeouts and parse failures count as wrong
         return False
 

@@ -19,7 +19,7 @@ from typing import Any
 from lsrif_trl.eval import generation, judging
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
 from lsrif_trl.jsonl import read_objects
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "infobench"
 HUB_DATASET = "kqsong/InFoBench"
@@ -185,7 +185,7 @@ class InFoBenchBenchmark(FileBenchmark):
     def score(self, examples, everything, responses, output_dir, allow_missing):
         given = generation.load_responses(responses, {e.prompt for e in everything}, "InFoBench", InFoBenchInputError)
         missing = check_answers(examples, given, "InFoBench", allow_missing)
-        answers = {e.id: extract_answer(given.get(e.prompt, "")) for e in examples}
+        answers = {e.id: DEFAULT_POLICY.answer(given.get(e.prompt, "")) for e in examples}
         verdicts = judge_examples(examples, answers, self.judge, output_dir)
         with (output_dir / "infobench_results.jsonl").open("w", encoding="utf-8") as handle:
             for e in examples:

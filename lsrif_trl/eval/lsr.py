@@ -4,9 +4,9 @@ The prompts come from the seed tasks of the builder's held-out `eval` split (nev
 from the `train` split), with a fixed seed and fixed quotas per structure cell, so every user evaluates on the
 same set; `fingerprint` (a hash of ids, prompts and trees) is stored with the results to prove it, and the default
 build is checked against the pinned `LSR_EVAL_V1_FINGERPRINT` (a mismatch warns: the builder, constraints or seed
-tasks changed the benchmark, which then needs a new VERSION and pinned fingerprint on purpose). Responses
-are scored like the rewards score completions (the answer after the last `</think>`, IFEval's strict checks)
-and reported per structure type, per nesting depth and per constraint family under three aggregations:
+tasks changed the benchmark, which then needs a new VERSION and pinned fingerprint on purpose). A response is
+the answer the generator split off its reasoning under the run's answer policy (`rewards.think`); it is scored
+whole, with IFEval's strict checks as the rewards use them, and reported per structure type, per nesting depth and per constraint family under three aggregations:
 `lsrm` (the structure-aware reward), `flat` (mean over every leaf) and `all` (every active leaf passes).
 """
 
@@ -25,6 +25,7 @@ from typing import Any
 from lsrif_trl.eval import generation
 from lsrif_trl.rewards.lsrm import LSRMConfig, aggregate
 from lsrif_trl.rewards.scoring import score_completions
+from lsrif_trl.rewards.think import WHOLE_TEXT
 from lsrif_trl.structure import STRUCTURE_TYPES, Node, active_leaves
 from lsrif_trl.trees import STRUCTURE, TreeSource, read_tree
 
@@ -61,7 +62,7 @@ class LSRExample:
 
     id: str
     prompt: str
-    structure: str  # the tree as a JSON string (DESIGN.md section 3)
+    structure: str  # the tree as a JSON string (docs/structure.md)
     structure_type: str
     depth: int
     seed_task: str  # id of the builder's seed task (from its held-out `eval` split)
@@ -207,7 +208,7 @@ def score_lsr(examples: list[LSRExample], responses: dict[str, str], allow_missi
     trees = [e.tree for e in examples]
     answers = [responses.get(e.prompt, "") for e in examples]
     # `flat` checks every leaf once; the other aggregations read the same leaf scores.
-    flat = score_completions(trees, answers, LSRMConfig(aggregation="flat"))
+    flat = score_completions(trees, answers, LSRMConfig(aggregation="flat"), policy=WHOLE_TEXT)
     configs = {name: LSRMConfig(aggregation=name) for name in AGGREGATIONS if name != "flat"}
     results = []
     for example, tree, answer, row in zip(examples, trees, answers, flat, strict=True):

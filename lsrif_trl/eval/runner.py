@@ -19,6 +19,7 @@ from lsrif_trl.eval import ifeval, lsr
 from lsrif_trl.eval.generation import SamplingParams, check_model, create_generator, run_generation
 from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.report import REPORT_BACKENDS, RunResults, attach_to_model_card, report_to, save_run
+from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy
 
 RESPONSES_FILE = "responses.jsonl"
 TINY = "tiny"  # the model name that means the offline tiny model (lsrif_trl.tiny)
@@ -34,6 +35,7 @@ class EvalRequest:
     backend: str = "transformers"
     sampling: SamplingParams = field(default_factory=SamplingParams)
     backend_options: dict[str, Any] = field(default_factory=dict)
+    answer_policy: AnswerPolicy = DEFAULT_POLICY
     limit: int | None = None
     allow_missing: bool = False
     model_card: Path | None = None
@@ -214,7 +216,13 @@ def evaluate(benchmark: Benchmark, request: EvalRequest) -> RunResults:
     generation = None
     responses = request.responses
     if request.model is not None:
-        generator = create_generator(request.backend, request.model, request.sampling, **request.backend_options)
+        generator = create_generator(
+            request.backend,
+            request.model,
+            request.sampling,
+            answer_policy=request.answer_policy,
+            **request.backend_options,
+        )
         responses = request.output_dir / RESPONSES_FILE
         generation = run_generation(generator, [e.prompt for e in examples], responses).to_dict()
     scores = benchmark.score(examples, everything, responses, request.output_dir, request.allow_missing)

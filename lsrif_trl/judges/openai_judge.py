@@ -33,7 +33,7 @@ from typing import Any
 
 from lsrif_trl.data.rewrite import RequestFailed, RewriteClient, RewriteError
 from lsrif_trl.rewards.soft import SoftRequest
-from lsrif_trl.rewards.think import extract_answer
+from lsrif_trl.rewards.think import MODEL_REPLY
 
 JUDGE_SYSTEM_PROMPT = (
     "You are a strict evaluator. You are shown a user's request, an assistant's response and one requirement "
@@ -69,7 +69,7 @@ def verdict_word(token_or_text: str) -> str | None:
 
 def text_verdict(content: str) -> float | None:
     """1.0 for a YES reply, 0.0 for NO, None otherwise; a reasoning judge's text before `</think>` is skipped."""
-    word = verdict_word(extract_answer(content, unclosed="whole").strip())
+    word = verdict_word(MODEL_REPLY.answer(content).strip())
     return None if word is None else float(word == "yes")
 
 

@@ -4,22 +4,23 @@ The TRL entry point is `get_reward_funcs(names, **options)` (see `rewards.regist
 
 from lsrif_trl.rewards.functions import StructuredReward, ThinkFormatReward
 from lsrif_trl.rewards.lsrm import AGGREGATIONS, SEQ_MODES, LSRMConfig, aggregate
-from lsrif_trl.rewards.registry import REWARD_NAMES, get_reward_func, get_reward_funcs
+from lsrif_trl.rewards.registry import REWARD_NAMES, RewardOptions, get_reward_func, get_reward_funcs
 from lsrif_trl.rewards.scoring import RowScore, score_completions
 from lsrif_trl.rewards.soft import SoftScorer
-from lsrif_trl.rewards.think import extract_answer, think_format_score
+from lsrif_trl.rewards.think import AnswerPolicy, think_format_score
 
 __all__ = [
     "AGGREGATIONS",
+    "AnswerPolicy",
     "REWARD_NAMES",
     "SEQ_MODES",
     "LSRMConfig",
+    "RewardOptions",
     "RowScore",
     "SoftScorer",
     "StructuredReward",
     "ThinkFormatReward",
     "aggregate",
-    "extract_answer",
     "get_reward_func",
     "get_reward_funcs",
     "score_completions",

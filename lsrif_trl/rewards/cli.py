@@ -18,7 +18,7 @@ from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.lsrm import AGGREGATIONS, SEQ_MODES, LSRMConfig
 from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.rewards.scoring import RowScore, score_completions
-from lsrif_trl.rewards.think import UNCLOSED_POLICIES
+from lsrif_trl.rewards.think import THINK_OPENERS, UNCLOSED_POLICIES, AnswerPolicy
 from lsrif_trl.structure import StructureError, render_line
 from lsrif_trl.trees import TreeFacts, row_tree
 
@@ -39,12 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seq-mode", choices=SEQ_MODES, default=defaults.lsrm_seq_mode, help=helps["lsrm_seq_mode"])
     parser.add_argument("--tau", type=float, default=defaults.lsrm_tau, help=helps["lsrm_tau"])
     parser.add_argument(
-        "--unclosed-think", choices=UNCLOSED_POLICIES, default=defaults.unclosed_think, help=helps["unclosed_think"]
+        "--think-opened-by", choices=THINK_OPENERS, default=defaults.think_opened_by, help=helps["think_opened_by"]
     )
     parser.add_argument(
-        "--think-opened-in-prompt",
-        action="store_true",
-        help="the chat template ended the prompt with <think>: read completions as if they began with it",
+        "--unclosed-think", choices=UNCLOSED_POLICIES, default=defaults.unclosed_think, help=helps["unclosed_think"]
     )
     parser.set_defaults(func=run)
 
@@ -53,17 +51,12 @@ def run(args: argparse.Namespace) -> int:
     """Validate every line, then print one JSON result per line; 2 on bad input."""
     try:
         config = LSRMConfig(args.aggregation, args.gamma, args.seq_mode, args.tau)
+        policy = AnswerPolicy(args.think_opened_by, args.unclosed_think)
         trees, completions = read_lines(args.file)
     except (ValueError, OSError) as err:
         print(f"lsrif score: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    rows = score_completions(
-        [t.tree for t in trees],
-        completions,
-        config,
-        unclosed=args.unclosed_think,
-        opened_in_prompt=args.think_opened_in_prompt,
-    )
+    rows = score_completions([t.tree for t in trees], completions, config, policy=policy)
     for facts, row in zip(trees, rows, strict=True):
         sys.stdout.write(json.dumps(result_record(facts, row, config), ensure_ascii=False) + "\n")
     return 0

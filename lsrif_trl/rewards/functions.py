@@ -1,4 +1,4 @@
-"""TRL reward functions: `fn(prompts, completions, **columns) -> list[float | None]` (DESIGN.md section 5).
+"""TRL reward functions: `fn(prompts, completions, **columns) -> list[float | None]` (docs/lsrm.md).
 
 `StructuredReward` reads each row's tree from the `structure` column (or the flat IFEval columns
 `instruction_id_list` + `kwargs`) through `lsrif_trl.trees` (parsed once per distinct tree), scores the completion
@@ -18,7 +18,7 @@ from typing import Any
 from lsrif_trl.rewards.lsrm import DEFAULT_CONFIG, LSRMConfig
 from lsrif_trl.rewards.scoring import RowScore, score_completions
 from lsrif_trl.rewards.soft import SoftScorer
-from lsrif_trl.rewards.think import UNCLOSED_POLICIES, think_format_score
+from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, think_format_score
 from lsrif_trl.trees import TreeFacts, batch_trees
 
 ERRORS_METRIC = "lsrif/reward_errors"
@@ -31,19 +31,19 @@ class StructuredReward:
         self,
         config: LSRMConfig = DEFAULT_CONFIG,
         *,
-        unclosed: str = "zero",
-        opened_in_prompt: bool = False,
+        policy: AnswerPolicy = DEFAULT_POLICY,
         soft_scorer: SoftScorer | None = None,
         name: str | None = None,
     ) -> None:
-        if unclosed not in UNCLOSED_POLICIES:
-            raise ValueError(f"unclosed_think: expected one of {list(UNCLOSED_POLICIES)}, got {unclosed!r}")
         if soft_scorer is not None and not callable(soft_scorer):
             raise ValueError(f"soft_scorer: expected a callable scorer(prompt, answer, text), got {soft_scorer!r}")
-        self.config, self.unclosed, self.soft_scorer = config, unclosed, soft_scorer
-        self.opened_in_prompt = _flag("think_opened_in_prompt", opened_in_prompt)
+        self.config, self.policy, self.soft_scorer = config, _policy(policy), soft_scorer
         self.__name__ = name or f"{config.aggregation}_reward"  # TRL logs rewards/<__name__>/mean
         self.error_count = 0  # checks that failed (scored 0) since construction
+
+    def with_policy(self, policy: AnswerPolicy) -> StructuredReward:
+        """This reward reading answers under `policy` (same name, options and soft scorer; no errors counted)."""
+        return StructuredReward(self.config, policy=policy, soft_scorer=self.soft_scorer, name=self.__name__)
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float | None]:
         parsed = batch_trees(len(completions), columns)
@@ -52,8 +52,7 @@ class StructuredReward:
             completions,
             self.config,
             prompts=prompts,
-            unclosed=self.unclosed,
-            opened_in_prompt=self.opened_in_prompt,
+            policy=self.policy,
             soft_scorer=self.soft_scorer,
         )
         self.error_count += sum(r.errors for r in rows)
@@ -82,15 +81,21 @@ class ThinkFormatReward:
     """RAIF's think-format reward: +1 for one non-placeholder `<think>...</think>` before a non-empty answer,
     else -1 (see `rewards.think.think_format_score`)."""
 
-    def __init__(self, opened_in_prompt: bool = False) -> None:
-        self.opened_in_prompt = _flag("think_opened_in_prompt", opened_in_prompt)
+    def __init__(self, policy: AnswerPolicy = DEFAULT_POLICY) -> None:
+        self.policy = _policy(policy)
+        if self.policy.think_opened_by == "none":
+            raise ValueError("think_opened_by is 'none': no think block can be opened, so the format rule fails all")
         self.__name__ = "think_format_reward"
 
+    def with_policy(self, policy: AnswerPolicy) -> ThinkFormatReward:
+        """This reward reading completions under `policy`."""
+        return ThinkFormatReward(policy)
+
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
-        return [think_format_score(c, self.opened_in_prompt) for c in completions]
+        return [think_format_score(c, self.policy) for c in completions]
 
 
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name}: expected true or false, got {value!r}")
+def _policy(value: Any) -> AnswerPolicy:
+    if not isinstance(value, AnswerPolicy):
+        raise ValueError(f"policy: expected an AnswerPolicy, got {value!r}")
     return value

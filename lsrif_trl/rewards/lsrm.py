@@ -1,4 +1,4 @@
-"""LSRM, the logic-structured reward (DESIGN.md section 4), its structure-blind baselines and anchor shapes.
+"""LSRM, the logic-structured reward (docs/lsrm.md), its structure-blind baselines and anchor shapes.
 
 Every aggregation turns per-leaf scores r in [0, 1] (hard: 0/1, soft: a probability) into one reward:
 

@@ -3,24 +3,29 @@
     get_reward_funcs(names, **options) -> list of TRL reward functions, in the order of `names`
 
 Names (`REWARD_NAMES`):
-    lsrm          logic-structured reward over the `structure` tree (DESIGN.md section 4), in [0, 1]
+    lsrm          logic-structured reward over the `structure` tree (docs/lsrm.md), in [0, 1]
     flat          mean over every leaf, both conditional branches included (structure-blind baseline), [0, 1]
     all           1 if every active constraint passes else 0, {0, 1}
     raif          RAIF's shape: +2 all pass, -2 none passes, else the fraction passing, [-2, 2]
     mean5         self-supervised IF-RL's shape: 5 x mean constraint score, [0, 5]
     think_format  RAIF's format rule: +1 for one non-placeholder <think>...</think> before the answer, else -1
-Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override them for itself): those of `RewardOptions`
-(the recipe keys `lsrm_gamma`, `lsrm_seq_mode`, `lsrm_tau`, `unclosed_think`, named here `gamma`, `seq_mode`, `tau`,
-`unclosed_think`) and
-    think_opened_in_prompt  bool, default false: the chat template ends the prompt with <think> (DeepSeek-R1
-                   distills), so completions only close it; read them as if they began with <think>
+Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override `gamma`, `seq_mode` and `tau` for itself):
+    gamma, seq_mode, tau   LSRM's options (`rewards.lsrm.LSRMConfig`; recipe keys `lsrm_gamma`, `lsrm_seq_mode`,
+                   `lsrm_tau`)
+    policy         the run's `rewards.think.AnswerPolicy`: where the scored answer starts (recipe keys
+                   `think_opened_by`, `unclosed_think`; the chat template may open the block, see `for_template`)
     soft_scorer    a `rewards.soft.SoftScorer` (callable) for soft leaves; default None (hard leaves only)
 An entry of `names` is a name or a mapping `{"name": "lsrm", "gamma": 0.7, "func_name": "lsrm_g07"}`;
-`func_name` sets the function's `__name__` (TRL's metric key) when one name is used twice.
+`func_name` sets the function's `__name__` (TRL's metric key) when one name is used twice. An entry that is not a
+name but a dotted import path (`my_pkg.rewards.fn`) is that function of your own, imported as TRL's grpo.py does
+(the working directory first on the path) and called as TRL calls reward functions; the options do not apply to it.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +33,14 @@ from typing import Any
 from lsrif_trl.rewards.functions import StructuredReward, ThinkFormatReward
 from lsrif_trl.rewards.lsrm import AGGREGATIONS, LSRMConfig, SeqMode
 from lsrif_trl.rewards.soft import SoftScorer
-from lsrif_trl.rewards.think import UnclosedPolicy
+from lsrif_trl.rewards.think import (
+    DEFAULT_POLICY,
+    THINK_OPENED_BY_HELP,
+    UNCLOSED_HELP,
+    AnswerPolicy,
+    ThinkOpener,
+    UnclosedPolicy,
+)
 
 REWARD_NAMES = (*AGGREGATIONS, "think_format")
 RewardFunc = Callable[..., list[float | None]]
@@ -50,10 +62,14 @@ class RewardOptions:
     lsrm_tau: float = field(
         default=LSRMConfig.tau, metadata={"help": "Score from which a leaf counts as passed, in [0, 1]."}
     )
-    unclosed_think: UnclosedPolicy = field(
-        default="zero",
-        metadata={"help": "What a completion whose <think> never closes scores: zero, or the whole text."},
+    think_opened_by: ThinkOpener = field(
+        default=DEFAULT_POLICY.think_opened_by, metadata={"help": THINK_OPENED_BY_HELP}
     )
+    unclosed_think: UnclosedPolicy = field(default=DEFAULT_POLICY.unclosed, metadata={"help": UNCLOSED_HELP})
+
+    def answer_policy(self) -> AnswerPolicy:
+        """The answer policy these options describe (before the tokenizer is known)."""
+        return AnswerPolicy(self.think_opened_by, self.unclosed_think)
 
     def reward_options(self) -> dict[str, Any]:
         """These options as the keyword arguments of `get_reward_funcs`."""
@@ -61,7 +77,7 @@ class RewardOptions:
             "gamma": self.lsrm_gamma,
             "seq_mode": self.lsrm_seq_mode,
             "tau": self.lsrm_tau,
-            "unclosed_think": self.unclosed_think,
+            "policy": self.answer_policy(),
         }
 
     def build(
@@ -71,17 +87,15 @@ class RewardOptions:
         return get_reward_funcs(names, **self.reward_options(), soft_scorer=soft_scorer)
 
 
-DEFAULT_OPTIONS: dict[str, Any] = {
-    **RewardOptions().reward_options(),
-    "think_opened_in_prompt": False,
-    "soft_scorer": None,
-}
+DEFAULT_OPTIONS: dict[str, Any] = {**RewardOptions().reward_options(), "soft_scorer": None}
 
 
 def get_reward_func(name: str, **options: Any) -> RewardFunc:
     """One reward function by name; ValueError listing the known names or naming the bad option."""
     if name not in REWARD_NAMES:
-        raise ValueError(f"unknown reward {name!r}; known rewards: {', '.join(REWARD_NAMES)}")
+        raise ValueError(
+            f"unknown reward {name!r}; known rewards: {', '.join(REWARD_NAMES)}, or an import path (my_pkg.rewards.fn)"
+        )
     func_name = options.pop("func_name", None)
     unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
     if unknown:
@@ -90,8 +104,7 @@ def get_reward_func(name: str, **options: Any) -> RewardFunc:
     try:  # options are checked for every name, so a typo in a shared option fails even next to think_format
         reward = StructuredReward(
             LSRMConfig(name if name in AGGREGATIONS else "lsrm", opts["gamma"], opts["seq_mode"], opts["tau"]),
-            unclosed=opts["unclosed_think"],
-            opened_in_prompt=opts["think_opened_in_prompt"],
+            policy=opts["policy"],
             soft_scorer=opts["soft_scorer"],
             name=func_name,
         )
@@ -101,7 +114,28 @@ def get_reward_func(name: str, **options: Any) -> RewardFunc:
         return reward
     if func_name is not None:
         raise ValueError("reward 'think_format': `func_name` is not supported (use it once per run)")
-    return ThinkFormatReward(opened_in_prompt=opts["think_opened_in_prompt"])
+    try:
+        return ThinkFormatReward(opts["policy"])
+    except ValueError as err:
+        raise ValueError(f"reward 'think_format': {err}") from None
+
+
+def import_reward_func(path: str) -> RewardFunc:
+    """The function at the dotted import path `path` (`my_pkg.rewards.fn`); ValueError saying what is missing."""
+    module_name, _, attribute = path.rpartition(".")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as TRL's grpo.py: modules beside where the run starts
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(
+            f"unknown reward {path!r}: not a known name ({', '.join(REWARD_NAMES)}) and its module {module_name!r} "
+            f"cannot be imported ({type(err).__name__}: {err})"
+        ) from None
+    func = getattr(module, attribute, None)
+    if not callable(func):
+        raise ValueError(f"reward {path!r}: module {module_name!r} has no function {attribute!r}")
+    return func
 
 
 def get_reward_funcs(names: Sequence[str | Mapping[str, Any]], **options: Any) -> list[RewardFunc]:
@@ -118,6 +152,8 @@ def get_reward_funcs(names: Sequence[str | Mapping[str, Any]], **options: Any) -
                 )
             name = entry_options.pop("name")
             funcs.append(get_reward_func(name, **{**options, **entry_options}))
+        elif entry not in REWARD_NAMES and "." in entry.strip("."):
+            funcs.append(import_reward_func(entry))
         else:
             funcs.append(get_reward_func(entry, **options))
     seen: set[str] = set()

@@ -16,7 +16,7 @@ from lsrif_trl.constraints.nltk_resources import PunktUnavailableError
 from lsrif_trl.constraints.scoring import follows_strict
 from lsrif_trl.rewards.lsrm import LSRMConfig, aggregate, scored_leaves
 from lsrif_trl.rewards.soft import SoftRequest, SoftScorer, prompt_text, score_soft
-from lsrif_trl.rewards.think import CompletionTypeError, extract_answer
+from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, CompletionTypeError
 from lsrif_trl.structure import ConstraintNode, Node, active_leaves
 
 
@@ -36,11 +36,11 @@ def score_completions(
     config: LSRMConfig,
     *,
     prompts: Sequence[Any] | None = None,
-    unclosed: str = "zero",
-    opened_in_prompt: bool = False,
+    policy: AnswerPolicy = DEFAULT_POLICY,
     soft_scorer: SoftScorer | None = None,
 ) -> list[RowScore]:
-    """One RowScore per (tree, completion); soft leaves of the whole batch go to `soft_scorer` in one call."""
+    """One RowScore per (tree, completion), each scored on the answer `policy` extracts; soft leaves of the whole
+    batch go to `soft_scorer` in one call."""
     errors = [0] * len(trees)
     leaf_scores: list[dict[ConstraintNode, float]] = []
     soft_requests: list[SoftRequest] = []
@@ -49,7 +49,7 @@ def score_completions(
     active: dict[Node, list[ConstraintNode]] = {}
     for i, (tree, completion) in enumerate(zip(trees, completions, strict=True)):
         try:
-            answer = extract_answer(completion, unclosed, opened_in_prompt)
+            answer = policy.answer(completion)
         except CompletionTypeError:
             answer, errors[i] = "", 1
         if tree not in to_score:

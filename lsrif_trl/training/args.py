@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from lsrif_trl.data.expert import ExpertConfig
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.training.freeze import check_freeze_keys
+from lsrif_trl.training.raif_args import RaifArguments
 
 Curriculum = Literal["none", "sorted", "max_level"]
 CURRICULA = get_args(Curriculum)
@@ -23,7 +25,7 @@ CURRICULA = get_args(Curriculum)
 
 @dataclass
 class DatasetArguments:
-    """Where the rows of any recipe come from, and the offline tiny model of the CPU recipes."""
+    """Where the rows of any recipe come from, the offline tiny model of the CPU recipes, and whether to start over."""
 
     dataset_name: str | None = field(
         default=None,
@@ -36,6 +38,14 @@ class DatasetArguments:
         metadata={
             "help": "Build the offline tiny model at `model_name_or_path` if that folder does not exist yet, and "
             "rebuild it there if an earlier tiny build is outdated (`lsrif tiny-model`); other folders are left alone."
+        },
+    )
+    start_over: bool = field(
+        default=False,
+        metadata={
+            "help": "Train from step 0 even when output_dir holds a resumable or finished run (its checkpoints are "
+            "replaced as new ones are saved). Without it a run resumes from its newest complete checkpoint, or "
+            "stops saying it is complete."
         },
     )
 
@@ -72,8 +82,17 @@ class DataArguments(DatasetArguments):
         },
     )
     curriculum_max_level: int | None = field(default=None, metadata={"help": "Highest level kept by `max_level`."})
+    eval_fraction: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of the prepared rows held out as the evaluation set that `eval_strategy` (steps or epoch) "
+            "evaluates on (lsrif_trl.training.eval_split); 0 holds out nothing."
+        },
+    )
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.eval_fraction < 1.0:
+            raise ValueError(f"eval_fraction: expected a share in [0, 1), got {self.eval_fraction}")
         if self.curriculum not in CURRICULA:
             raise ValueError(f"curriculum: expected one of {list(CURRICULA)}, got {self.curriculum!r}")
         if self.curriculum == "max_level" and self.curriculum_max_level is None:
@@ -81,11 +100,15 @@ class DataArguments(DatasetArguments):
         if self.build_dataset_rows < 0:
             raise ValueError(f"build_dataset_rows: expected a count >= 0, got {self.build_dataset_rows}")
 
+    def expert_answers(self) -> ExpertConfig | None:
+        """How the rows the recipe builds are answered by the constraints' experts; None: they are not."""
+        return None
+
 
 @dataclass
-class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments):
-    """Data arguments plus the reward functions (registry names), the options they share and the scorer of soft
-    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`)."""
+class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, RaifArguments):
+    """Data arguments plus the reward functions (registry names), the options they share, the scorer of soft
+    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`) and RAIF's mechanics (`superior_cot*`, `bc_*`)."""
 
     reward_funcs: list[str] = field(
         default_factory=lambda: ["lsrm"],
@@ -121,6 +144,35 @@ class SFTScriptArguments(DataArguments, RewardOptions):
         },
     )
     min_reward: float = field(default=1.0, metadata={"help": "Keep rows whose `filter_reward` is >= this value."})
+    build_dataset_expert: bool = field(
+        default=False,
+        metadata={
+            "help": "Answer the rows the recipe builds (build_dataset_rows) with the constraints' experts "
+            "(`lsrif data expert`) into a `completion` column: demonstrations of the training distribution."
+        },
+    )
+    build_dataset_expert_noise: float = field(
+        default=ExpertConfig.noise,
+        metadata={"help": "Probability that the expert drops each leaf's rewrite (noisy demonstrations)."},
+    )
+    build_dataset_expert_wrong_branch: float = field(
+        default=ExpertConfig.wrong_branch,
+        metadata={"help": "Probability that the expert follows a conditional's inactive branch."},
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        try:
+            self._expert_config()
+        except ValueError as err:  # ExpertConfig names `noise=` or `wrong_branch=`: give the recipe key
+            raise ValueError(f"build_dataset_expert_{err}") from None
+
+    def _expert_config(self) -> ExpertConfig:
+        return ExpertConfig(noise=self.build_dataset_expert_noise, wrong_branch=self.build_dataset_expert_wrong_branch)
+
+    def expert_answers(self) -> ExpertConfig | None:
+        """The expert's noise settings when `build_dataset_expert` is set, else None."""
+        return self._expert_config() if self.build_dataset_expert else None
 
 
 @dataclass

@@ -3,7 +3,7 @@
 lsrif config list                    every recipe found under recipes/, with its model and script
 lsrif config show FILE               the YAML plus every value the script will see (defaults included)
 lsrif config validate [FILE ...]     parse all (or the given) recipes against the installed TRL and check
-                                     their reward names and options; exit 1 if any fails
+        [--kind grpo|sft|train_rm]   their reward names and options; exit 1 if any fails
 lsrif config get FILE KEY            print one value (for shell launchers such as slurm/train.slurm)
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.training.config import (
+    KINDS,
     RECIPE_FILE_NAMES,
     RECIPES_DIR,
     find_recipes,
@@ -70,7 +71,7 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in paths:
         try:
-            validate_recipe(path)
+            validate_recipe(path, KINDS[args.kind] if args.kind else None)
             print(f"ok    {path}")
         except RecipeError as err:
             failed += 1
@@ -103,6 +104,7 @@ def add_parser(subparsers) -> None:
     show.set_defaults(action=_show)
     validate = actions.add_parser("validate", help="parse recipes against the installed TRL (no GPU needed)")
     validate.add_argument("files", nargs="*", help="default: every recipe under --root")
+    validate.add_argument("--kind", choices=sorted(KINDS), help="which script runs the files (default: from the name)")
     validate.set_defaults(action=_validate)
     get = actions.add_parser("get", help="print one value of a recipe (YAML or default)")
     get.add_argument("file")

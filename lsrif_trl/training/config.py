@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from lsrif_trl.secret_args import SecretArgumentError, check_argv, check_mapping
 from lsrif_trl.training.args import GRPOScriptArguments, RMScriptArguments, SFTScriptArguments
 from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.rewards import check_rewards
@@ -67,18 +68,36 @@ def recipe_kind(path: str | Path) -> RecipeKind:
     raise RecipeError(f"{path}: cannot tell which script runs it; name it {RECIPE_FILE_NAMES}")
 
 
+EVAL_DEFAULTS = "eval.yaml"  # recipes/<model>/eval.yaml: `make eval`'s sampling defaults for the model, not a recipe
+
+
 def find_recipes(root: str | Path = RECIPES_DIR) -> list[Path]:
-    """Every recipe YAML under `root` (one folder per model), sorted."""
-    return sorted(p for p in Path(root).glob("*/*.yaml") if p.is_file())
+    """Every recipe YAML under `root` (one folder per model), sorted; the folders' eval.yaml files are not recipes."""
+    return sorted(p for p in Path(root).glob("*/*.yaml") if p.is_file() and p.name != EVAL_DEFAULTS)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}: keep one (YAML would keep the last)", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping in a recipe file; RecipeError if the file is missing or is not a mapping."""
+    """The mapping in a recipe file; RecipeError if the file is missing, repeats a key or is not a mapping."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(f"{path}: no such recipe file; `lsrif config list` shows the recipes")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as err:
         raise RecipeError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
@@ -90,7 +109,7 @@ def build_parser(kind: RecipeKind):
     """A `TrlParser` over the kind's dataclasses."""
     from trl import TrlParser
 
-    return TrlParser(kind.dataclass_types())
+    return TrlParser(kind.dataclass_types(), allow_abbrev=False)  # `--judge_api_key` is never `--judge_api_key_env`
 
 
 def field_types(kind: RecipeKind) -> dict[str, Any]:
@@ -159,31 +178,53 @@ def check_values(path: str | Path, config: dict[str, Any], kind: RecipeKind, par
             raise RecipeError(f"{path}: {key}: {value!r}: {problem}")
 
 
+def check_options(argv: list[str], parser: argparse.ArgumentParser) -> None:
+    """Every `--name` on the command line is an option of the kind's dataclasses (with a close match if not)."""
+    known = {option for action in parser._actions for option in action.option_strings} | {"--config"}
+    for token in argv:
+        name = token.split("=", 1)[0]
+        if name.startswith("--") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; `lsrif config show RECIPE.yaml` lists every option"
+            raise RecipeError(f"command line: unknown option {name}{hint}")
+
+
 def parse_recipe_args(kind: RecipeKind, argv: list[str] | None = None, *, force_cpu: bool = False) -> tuple:
     """Parse `--config FILE` plus command-line overrides into the kind's dataclasses, or raise RecipeError."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--config" not in argv[:-1]:
+        raise RecipeError(
+            f"--config is required: python {kind.script} --config RECIPE.yaml [--option value ...]; "
+            "`lsrif config list` shows the recipes"
+        )
+    config_path = argv[argv.index("--config") + 1]
+    try:  # before argparse, whose errors would repeat the value; the trainer pickles arguments into checkpoints
+        check_argv(argv)
+        config = load_yaml(config_path)
+        check_mapping(config, config_path)
+    except SecretArgumentError as err:
+        raise RecipeError(str(err)) from None
     parser = build_parser(kind)
-    config_path = argv[argv.index("--config") + 1] if "--config" in argv else None
-    if config_path is not None:
-        check_values(config_path, load_yaml(config_path), kind, parser)
+    check_values(config_path, config, kind, parser)
+    check_options(argv, parser)
     if force_cpu:
         argv += ["--use_cpu", "true"]
-    where = config_path or "command line"
+    where = config_path
     try:
         parsed = tuple(parser.parse_args_and_config(argv))
     except SystemExit as exit_:  # argparse already printed what was wrong with the command line
-        raise RecipeError(f"{where}: the arguments above could not be parsed") from exit_
+        raise RecipeError(f"command line: the arguments above could not be parsed ({config_path} is fine)") from exit_
     except (ValueError, TypeError) as err:
         raise RecipeError(f"{where}: {err}") from None
-    if any(getattr(p, "hub_token", None) for p in parsed):
-        # The trainer pickles its arguments into every checkpoint (training_args.bin): a token there would leak.
-        raise RecipeError(f"{where}: hub_token: do not pass tokens as arguments; set HF_TOKEN in the environment")
     return parsed
 
 
-def validate_recipe(path: str | Path) -> tuple:
-    """Parse one recipe as its script would (on CPU) and check its rewards; returns the parsed dataclasses."""
-    kind = recipe_kind(path)
+def validate_recipe(path: str | Path, kind: RecipeKind | None = None) -> tuple:
+    """Parse one recipe as its script would (on CPU) and check its rewards; returns the parsed dataclasses.
+
+    The kind is the one given, else the one the file name says (`grpo_*.yaml`, ...)."""
+    load_yaml(path)  # a missing file is reported as missing, whatever its name
+    kind = kind or recipe_kind(path)
     parsed = parse_recipe_args(kind, ["--config", str(path)], force_cpu=True)
     if kind.name == "grpo":
         try:

@@ -10,13 +10,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from lsrif_trl.data.expert import ExpertConfig
 from lsrif_trl.training.args import DataArguments
 from lsrif_trl.training.errors import RecipeError
 
 
-def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str] | None = None) -> None:
+def build_missing_dataset(
+    folder: Path, rows: int, seed: int, families: list[str] | None = None, expert: ExpertConfig | None = None
+) -> None:
     """Build `rows` instructions into `folder` with `lsrif data build` (rows, stats, dataset card), drawing
-    constraints from `families` (every registered family when empty or None)."""
+    constraints from `families` (every registered family when empty or None); with `expert`, answer every row
+    with `lsrif data expert` (a `completion` column) before the folder gets its name."""
     from lsrif_trl.cli import main as lsrif
 
     if folder.suffix:
@@ -28,6 +32,15 @@ def build_missing_dataset(folder: Path, rows: int, seed: int, families: list[str
         argv += ["--families", *families]
     if lsrif(argv) != 0:
         raise RecipeError(f"dataset_name: building {folder} failed (see above); run `lsrif {' '.join(argv)}` to debug")
+    if expert is not None:
+        answered = folder.with_name(f".{folder.name}.answered.partial")
+        shutil.rmtree(answered, ignore_errors=True)
+        argv = ["data", "expert", "--data", str(staging), "--output", str(answered), "--seed", str(seed)]
+        argv += ["--noise", str(expert.noise), "--wrong-branch", str(expert.wrong_branch)]
+        if lsrif(argv) != 0:
+            raise RecipeError(f"dataset_name: answering {folder} failed (see above); run `lsrif {' '.join(argv)}`")
+        shutil.rmtree(staging)
+        staging = answered
     staging.rename(folder)  # a crash mid-build never leaves a half dataset under the real name
 
 
@@ -43,7 +56,9 @@ def load_rows(args: DataArguments):
     path = Path(args.dataset_name)
     hub_id = not path.exists() and looks_like_hub_id(args.dataset_name)  # never built here: loaded or an error
     if not path.exists() and not hub_id and args.build_dataset_rows > 0:
-        build_missing_dataset(path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families)
+        build_missing_dataset(
+            path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families, args.expert_answers()
+        )
     if not path.exists() and not hub_id:
         raise RecipeError(
             f"dataset_name: {args.dataset_name} does not exist; build it (`lsrif data build --output "

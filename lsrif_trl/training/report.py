@@ -13,13 +13,6 @@ REWARD_PLOT = "reward_curve.png"
 LOSS_PLOT = "loss_curve.png"
 
 
-def last_checkpoint(output_dir: str | Path) -> str | None:
-    """The newest `checkpoint-N` folder in `output_dir`, to resume from (None for a fresh run)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
-
-
 def final_metrics(log_history: list[Mapping[str, Any]]) -> dict[str, float]:
     """The last logged value of every numeric metric (the closing train summary included)."""
     metrics: dict[str, float] = {}

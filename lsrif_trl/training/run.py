@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lsrif_trl.training.report import attach_model_card, finish_run, last_checkpoint, print_summary
+from lsrif_trl.training.checkpoints import plan_resume
+from lsrif_trl.training.report import attach_model_card, finish_run, print_summary
 
 
 def load_model_inputs(script_args: Any, training_args: Any, model_args: Any):
@@ -44,7 +45,8 @@ def load_model_inputs(script_args: Any, training_args: Any, model_args: Any):
 
 
 def run_training(trainer, script_args: Any, model_args: Any, setup: Mapping[str, Any]) -> int:
-    """Resume from the newest checkpoint, train, save everything, push if asked, and say where it all is.
+    """Resume from the newest complete checkpoint (or stop if the run is complete), train, save everything, push if
+    asked, and say where it all is.
 
     The model card lists the base model, dataset, learning rate and LoRA of every run around the recipe's `setup`.
     """
@@ -58,10 +60,21 @@ def run_training(trainer, script_args: Any, model_args: Any, setup: Mapping[str,
             "LoRA": model_args.use_peft,
         },
     )
+    from accelerate import PartialState
+
     args = trainer.args
-    checkpoint = args.resume_from_checkpoint or last_checkpoint(args.output_dir)
+    checkpoint = args.resume_from_checkpoint
+    if not checkpoint:
+        with PartialState().main_process_first():  # the main process moves incomplete checkpoints aside first
+            plan = plan_resume(args.output_dir, args.max_steps, script_args.start_over)
+        if plan.complete:
+            if trainer.is_world_process_zero():
+                print(plan.message)
+            trainer.end()
+            return 0
+        checkpoint = plan.checkpoint
     if checkpoint:
-        print(f"Resuming from {checkpoint} (delete {args.output_dir} to start over)")
+        print(f"Resuming from {checkpoint} (pass --start_over true to train again from step 0)")
     result = trainer.train(resume_from_checkpoint=checkpoint)
     places = finish_run(trainer, result.metrics)
     if args.push_to_hub:

@@ -1,4 +1,4 @@
-"""Soft constraints: a catalogue of judged dimensions whose texts are DESIGN section 3 soft leaves."""
+"""Soft constraints: a catalogue of judged dimensions whose texts are soft leaves (docs/structure.md)."""
 
 import pytest
 
@@ -16,7 +16,7 @@ def test_catalogue_covers_tone_style_audience_persona_sentiment_and_formality():
 @pytest.mark.parametrize("soft_id", soft_ids())
 def test_every_entry_is_soft_namespaced_with_several_distinct_texts(soft_id):
     entry = get_soft(soft_id)
-    assert entry.id.startswith("soft:") and entry.kind == "soft" and entry.family == "soft"
+    assert entry.id.startswith("soft:") and entry.family == "soft"
     assert len(entry.texts) >= 2 and len(set(entry.texts)) == len(entry.texts)
     assert all(text.strip() and text.rstrip()[-1] in ".!" for text in entry.texts)
 

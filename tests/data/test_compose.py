@@ -209,6 +209,16 @@ def test_a_forbidden_word_cannot_be_required_elsewhere(undeclared):
     assert pair_conflict(hard("words:first_word", first_word="river"), forbidden) is None
 
 
+def test_a_forbidden_character_cannot_sit_in_a_required_phrase(undeclared):
+    """Found by the experts: `Hope this helps!` as the end phrase with no exclamation marks has no answer."""
+    undeclared("startend:end_checker", "punctuation:no_exclamation", "punctuation:no_comma")
+    ending = hard("startend:end_checker", end_phrase="Hope this helps!")
+    reason = "a forbidden character in a word or phrase another constraint requires"
+    assert pair_conflict(hard("punctuation:no_exclamation"), ending) == reason
+    assert pair_conflict(ending, hard("punctuation:no_exclamation")) == reason
+    assert pair_conflict(hard("punctuation:no_comma"), ending) is None
+
+
 def test_one_constraint_at_most_fixes_the_opening_and_one_the_closing(undeclared):
     undeclared("words:first_word", "detectable_format:title", "words:last_word", "detectable_content:postscript")
     assert pair_conflict(hard("words:first_word", first_word="river"), hard("detectable_format:title"))

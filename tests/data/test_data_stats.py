@@ -2,6 +2,8 @@
 
 import json
 
+from datasets import Dataset
+
 from lsrif_trl.data.builder import build_dataset
 from lsrif_trl.data.stats import compute_stats, format_stats, write_stats
 from lsrif_trl.structure import leaves, parse_structure
@@ -23,3 +25,12 @@ def test_counts_agree_with_the_rows(tmp_path):
     json_path, png_path = write_stats(stats, tmp_path)
     assert json.loads(json_path.read_text()) == json.loads(json.dumps(stats))
     assert png_path.stat().st_size > 10_000
+
+
+def test_rows_whose_tree_does_not_parse_are_counted_and_left_out():
+    good = json.dumps({"type": "parallel", "children": [{"type": "constraint", "id": "punctuation:no_comma"}]})
+    data = Dataset.from_dict({"prompt": ["a", "b"], "structure": [good, "{not json"]})
+    stats = compute_stats(data)
+    assert stats["rows_without_a_valid_tree"] == 1
+    assert stats["constraint_leaf_counts"] == {"punctuation:no_comma": 1}
+    assert "rows left out (no valid tree" in format_stats(stats)

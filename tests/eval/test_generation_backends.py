@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from lsrif_trl.eval.generation import GenerationError, SamplingParams, VLLMGenerator, make_result
+from lsrif_trl.eval.ifeval import IFEvalExample, score_example
+from lsrif_trl.rewards.think import AnswerPolicy
 
 
 def test_inline_reasoning_is_kept_and_only_the_text_after_it_is_the_answer() -> None:
@@ -26,6 +28,22 @@ def test_an_unclosed_think_has_an_empty_answer_and_keeps_the_text_as_reasoning()
 
 def test_a_plain_answer_has_no_reasoning() -> None:
     assert make_result("p", "Just this.", 3, "stop").reasoning is None
+
+
+def test_junk_before_a_bare_closing_think_is_filed_as_answer_and_fails_ifeval() -> None:
+    honest = "A calm reply about the garden"
+    hack = "Kitchen, kitchen, KITCHEN!!! ...\n</think>\n" + honest
+    example = IFEvalExample(
+        0, "p", ["punctuation:no_comma", "keywords:forbidden_words"], [{}, {"forbidden_words": ["kitchen"]}]
+    )
+    for policy in (AnswerPolicy("none"), AnswerPolicy("completion")):
+        result = make_result("p", hack, 20, "stop", policy)
+        assert (result.response, result.reasoning) == (hack, None)
+        strict, _ = score_example(example, result.response)  # (loose drops the first line, as the reference does)
+        assert strict.follow_instruction_list == [False, False]
+        assert score_example(example, make_result("p", honest, 6, "stop", policy).response)[0].follow_all_instructions
+    # Only a template that opened the block makes the junk reasoning.
+    assert make_result("p", hack, 20, "stop", AnswerPolicy("template")).response == "\n" + honest
 
 
 def test_a_separate_reasoning_field_is_kept_and_the_content_is_the_answer() -> None:
@@ -73,7 +91,9 @@ class FakeLLM:
     chat_template: str | None = "template"
 
     def get_tokenizer(self):
-        return types.SimpleNamespace(chat_template=self.chat_template)
+        return types.SimpleNamespace(
+            chat_template=self.chat_template, apply_chat_template=lambda *args, **kwargs: "<user>hi</user>"
+        )
 
     def chat(self, conversations, params, use_tqdm, chat_template_kwargs):
         self.chat_calls.append((conversations, params, chat_template_kwargs))

@@ -65,13 +65,12 @@ def test_conditional_scores_only_its_active_branch_except_under_flat() -> None:
     ]
 
 
-def test_reasoning_before_the_last_think_tag_is_not_scored() -> None:
-    assert (
-        scores_of(SEQUENCE, "<think>Plan: commas, CAPITALS.</think>the rivers and the lakes are calm in the summer")[
-            "all"
-        ]
-        == 1.0
-    )
+def test_a_response_is_scored_whole_as_the_answer_split_off_at_generation() -> None:
+    answer = "the rivers and the lakes are calm in the summer"
+    assert scores_of(SEQUENCE, answer)["all"] == 1.0
+    # Reasoning is split off when the answer is generated (the run's answer policy), never guessed at scoring:
+    # a bare closing tag in a response is answer text like any other.
+    assert scores_of(SEQUENCE, "Plan: commas, CAPITALS.</think>" + answer)["all"] == 0.0
 
 
 def test_an_empty_answer_satisfies_nothing() -> None:

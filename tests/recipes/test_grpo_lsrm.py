@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -12,12 +13,12 @@ import torch
 import yaml
 from datasets import Dataset
 
-from lsrif_trl.rewards import get_reward_func
+from lsrif_trl.rewards import AnswerPolicy, get_reward_func
 from lsrif_trl.tiny import MARKER, build_tiny_model
 from lsrif_trl.training.args import GRPOScriptArguments
-from lsrif_trl.training.config import REPO_ROOT, RecipeError
+from lsrif_trl.training.config import REPO_ROOT, RecipeError, validate_recipe
 from lsrif_trl.training.data import add_system_prompt, apply_curriculum
-from lsrif_trl.training.rewards import prefilled_think, restore_think_prefix
+from lsrif_trl.training.rewards import check_rewards
 from lsrif_trl.training.run import load_model_inputs
 
 SCRIPT = REPO_ROOT / "recipes/grpo_lsrm.py"
@@ -98,28 +99,51 @@ def test_system_prompt_is_added_only_where_none_is_given():
     assert [m["content"] for m in out[1]["prompt"]] == ["own", "hi"]
 
 
-def test_think_opener_written_by_the_template_is_detected_and_put_back(tiny_model):
+def test_a_template_that_opens_think_gives_every_reward_the_template_policy(tiny_model):
     from transformers import AutoTokenizer
 
+    script_args = GRPOScriptArguments(reward_funcs=["lsrm", "think_format"], think_opened_by="completion")
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
-    assert prefilled_think(tokenizer, {"enable_thinking": False}) == ""  # closed empty block: nothing open
-    assert prefilled_think(tokenizer, None) == ""
+    assert script_args.answer_policy().for_template(tokenizer, {"enable_thinking": False}) == AnswerPolicy()
+    assert script_args.answer_policy().for_template(tokenizer, None) == AnswerPolicy()
     tokenizer.chat_template = (
         tokenizer.chat_template + "{%- if add_generation_prompt %}{{- '<think>\\n' }}{%- endif %}"
     )
-    prefix = prefilled_think(tokenizer, None)
-    assert prefix == "<think>\n"
+    policy = script_args.answer_policy().for_template(tokenizer, None)
+    assert policy == AnswerPolicy("template")
 
-    think = restore_think_prefix(get_reward_func("think_format"), prefix)
+    lsrm, think = [f.with_policy(policy) for f in script_args.build(script_args.reward_funcs)]
     assert think.__name__ == "think_format_reward"
     completions = [
         "I plan three points.\n</think>\nAnswer",  # what an R1 model emits after the prefilled opener
         [{"role": "assistant", "content": "plan</think>answer"}],
-        [{"role": "assistant", "content": "answer", "reasoning_content": "plan"}],  # parsed: left alone
-        "<think>plan</think>answer",  # already opened: not doubled
+        [{"role": "assistant", "content": "answer", "reasoning_content": "plan"}],  # parsed by the server
+        "<think>plan</think>answer",  # opened again: the same block
     ]
     assert think(["p"] * 4, completions) == [1.0, 1.0, 1.0, 1.0]
-    assert get_reward_func("think_format")(["p"], completions[:1]) == [-1.0]  # without the opener it would fail
+    assert get_reward_func("think_format")(["p"], completions[:1]) == [-1.0]  # without the template it fails
+    structure = [json.dumps(NO_COMMA)]
+    assert lsrm(["p"], ["a, b, c</think>fine"], structure=structure) == [1.0]
+
+
+@pytest.mark.parametrize("recipe", ["tiny/grpo_lsrm.yaml", "deepseek-r1-distill-qwen-7b/grpo_lsrm.yaml"])
+def test_every_reward_a_recipe_builds_pickles(recipe):
+    # TRL's async rollout worker sends reward functions to a child process: they must be picklable objects.
+    script_args, training_args, _ = validate_recipe(REPO_ROOT / "recipes" / recipe)
+    funcs = check_rewards(script_args, training_args)
+    policy = script_args.answer_policy()
+    for func in [*funcs, *(f.with_policy(AnswerPolicy("template")) for f in funcs)]:
+        copy = pickle.loads(pickle.dumps(func))
+        assert (copy.__name__, copy.policy) == (func.__name__, func.policy)
+    assert all(f.policy == policy for f in funcs)
+
+
+def test_instruct_recipes_score_the_whole_completion_and_reasoning_recipes_let_the_model_open_think():
+    for path in sorted((REPO_ROOT / "recipes").glob("*/grpo_*.yaml")):
+        config = yaml.safe_load(path.read_text())
+        reasoning = "think_format" in config["reward_funcs"]  # the reasoning recipes add RAIF's format rule
+        assert reasoning == ("deepseek" in path.parent.name or "qwen3" in path.parent.name or "raif" in path.name)
+        assert config.get("think_opened_by") == ("completion" if reasoning else "none"), path
 
 
 def test_build_tiny_model_refreshes_an_outdated_tiny_build_and_leaves_any_other_model_alone(tmp_path, tiny_model):
@@ -194,7 +218,7 @@ def test_reasoning_path_trains_with_think_format_reward_weights_and_template_swi
         [
             "--config", str(TINY_RECIPE), "--model_name_or_path", str(tiny_model),
             "--dataset_name", str(rows), "--output_dir", str(tmp_path / "run"),
-            "--reward_funcs", "lsrm", "think_format", "--reward_weights", "1.0", "0.5",
+            "--reward_funcs", "lsrm", "think_format", "--reward_weights", "1.0", "0.5", "--think_opened_by", "completion",
             "--chat_template_kwargs", '{"enable_thinking": false}',
             "--per_device_train_batch_size", "4", "--max_completion_length", "8", "--max_steps", "1",
         ]

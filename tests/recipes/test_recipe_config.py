@@ -44,7 +44,7 @@ def write_recipe(tmp_path, **changes):
     return path
 
 
-def test_every_model_of_the_issue_has_an_lsrm_recipe_and_a_flat_ablation():
+def test_every_published_model_has_an_lsrm_recipe_and_a_flat_ablation():
     found = {recipe_id(p) for p in RECIPES}
     for model in [*HUB_MODELS, "tiny"]:
         assert {f"{model}/grpo_lsrm.yaml", f"{model}/grpo_flat.yaml"} <= found
@@ -300,5 +300,59 @@ def test_make_dry_run_of_sft_uses_the_tiny_sft_recipe():
 
 def test_a_token_passed_as_an_argument_is_refused_before_it_reaches_a_checkpoint():
     path = REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml"
-    with pytest.raises(RecipeError, match="hub_token: do not pass tokens as arguments; set HF_TOKEN"):
+    with pytest.raises(RecipeError, match="hub_token: do not pass keys or tokens as arguments; put the key in an"):
         parse_recipe_args(KINDS["grpo"], ["--config", str(path), "--hub_token", "hf_secret"])
+
+
+def test_a_key_given_for_its_variable_name_is_refused_and_never_shown(tmp_path):
+    key = "sk-" + "Zx9" * 10
+    tiny = str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml")
+    for argv in (["--judge_api_key", key], ["--judge_api_key_env", key]):
+        with pytest.raises(RecipeError) as err:
+            parse_recipe_args(KINDS["grpo"], ["--config", tiny, *argv])
+        assert argv[0].lstrip("-") in str(err.value) and key not in str(err.value)
+    with pytest.raises(RecipeError, match="judge_api_key_env: this value looks like a key") as err:
+        parse_recipe_args(KINDS["grpo"], ["--config", str(write_recipe(tmp_path, judge_api_key_env=key))])
+    assert key not in str(err.value)
+
+
+def test_recipe_options_are_never_abbreviated():
+    tiny = str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml")
+    with pytest.raises(RecipeError, match=r"unknown option --learning_rat; did you mean --learning_rate"):
+        parse_recipe_args(KINDS["grpo"], ["--config", tiny, "--learning_rat", "1e-5"])
+
+
+def test_make_refuses_to_echo_a_command_line_that_carries_a_token():
+    token = "hf_" + "Qw3" * 12
+    out = subprocess.run(
+        ["make", "-n", "train", f"ARGS=--hub_token {token}"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert out.returncode != 0 and "carry a key or token" in out.stderr
+    assert token not in out.stdout + out.stderr
+
+
+def test_a_script_without_config_says_it_is_required(recipe_script, capsys):
+    assert recipe_script("grpo_lsrm").main([]) == 2
+    assert "--config is required: python recipes/grpo_lsrm.py --config RECIPE.yaml" in capsys.readouterr().err
+
+
+def test_a_mistyped_command_line_option_is_blamed_on_the_command_line_with_a_close_match():
+    argv = ["--config", str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml"), "--lerning_rate", "1e-6"]
+    with pytest.raises(
+        RecipeError, match=r"^command line: unknown option --lerning_rate; did you mean --learning_rate"
+    ):
+        parse_recipe_args(KINDS["grpo"], argv)
+
+
+def test_config_validate_reports_missing_files_and_duplicate_keys_and_takes_the_kind(tmp_path, capsys):
+    duplicated = tmp_path / "grpo_twice.yaml"
+    duplicated.write_text("learning_rate: 1.0e-6\nlearning_rate: 2.0e-6\n")
+    unnamed = tmp_path / "mine.yaml"  # a name that says no kind
+    unnamed.write_text((REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml").read_text())
+    assert cli.main(["config", "validate", str(tmp_path / "gone.yaml"), str(duplicated)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  {tmp_path / 'gone.yaml'}: no such recipe file" in out
+    assert f"FAIL  {duplicated}: not valid YAML: duplicate key 'learning_rate'" in out
+    assert cli.main(["config", "validate", str(unnamed)]) == 1
+    assert "cannot tell which script runs it" in capsys.readouterr().out
+    assert cli.main(["config", "validate", "--kind", "grpo", str(unnamed)]) == 0

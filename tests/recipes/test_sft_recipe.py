@@ -34,8 +34,24 @@ def test_filter_that_keeps_nothing_stops_before_any_model(tmp_path, capsys, no_m
 
 def test_missing_completion_column_is_named(tmp_path, capsys, no_model_loading, recipe_script):
     data = demonstrations(tmp_path, ["red"])
-    assert recipe_script("sft").main(["--config", str(TINY_RECIPE), "--dataset_name", str(data)]) == 2
+    args = ["--config", str(TINY_RECIPE), "--dataset_name", str(data), "--completion_column", "response"]
+    assert recipe_script("sft").main(args) == 2
     assert "completion column `response`" in capsys.readouterr().err
+
+
+def test_the_tiny_recipe_builds_rows_answered_by_the_experts(tmp_path, capsys, no_model_loading, recipe_script):
+    """recipes/tiny/sft.yaml trains on builder rows answered by the experts, built where the folder is missing."""
+    from lsrif_trl.data.loading import load_training_dataset
+
+    data = tmp_path / "sft-data"
+    args = ["--config", str(TINY_RECIPE), "--dataset_name", str(data), "--build_dataset_rows", "12"]
+    with pytest.raises(AssertionError, match="a model or tokenizer was loaded"):  # the data passed every check
+        recipe_script("sft").main([*args, "--output_dir", str(tmp_path / "run")])
+    built = load_training_dataset(str(data))
+    assert len(built) == 12 and all(text.strip() for text in built["completion"])
+    assert json.loads((data / "expert.json").read_text())["settings"]["noise"] == 0.0
+    printed = capsys.readouterr().out
+    assert "filter_reward all: kept" in printed and "12 answers" in printed
 
 
 @pytest.mark.slow
@@ -58,3 +74,9 @@ def test_tiny_sft_clones_only_passing_demonstrations_and_writes_card_and_loss_cu
     assert (tmp_path / "run" / "loss_curve.png").stat().st_size > 0
     state = json.loads((tmp_path / "run" / "trainer_state.json").read_text())
     assert state["global_step"] == 2 and any("loss" in e for e in state["log_history"])
+
+
+def test_an_expert_noise_outside_0_1_stops_naming_the_key(tmp_path, capsys, no_model_loading, recipe_script):
+    args = ["--config", str(TINY_RECIPE), "--dataset_name", str(tmp_path / "d"), "--build_dataset_expert_noise", "2"]
+    assert recipe_script("sft").main(args) == 2
+    assert "build_dataset_expert_noise=2.0: must be a probability" in capsys.readouterr().err

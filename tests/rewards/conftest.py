@@ -55,4 +55,4 @@ class _BuggyVerifier(Constraint):
 def test_constraints(monkeypatch):
     """Register the `test:` constraints for one test."""
     for cls in (_NoComma, _MinWords, _BuggyVerifier):
-        monkeypatch.setitem(registry._REGISTRY, cls.id, cls())
+        monkeypatch.setitem(registry._SPECS, cls.id, cls())

@@ -1,4 +1,4 @@
-"""LSRM and the baselines on hand-computed trees; expected values come from DESIGN.md section 4, not the code."""
+"""LSRM and the baselines on hand-computed trees; expected values come from docs/lsrm.md, not the code."""
 
 import pytest
 

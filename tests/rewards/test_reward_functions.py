@@ -1,6 +1,7 @@
 """The TRL reward functions: signature, columns, conversational input, strange completions, metrics, registry."""
 
 import json
+import pickle
 
 import pytest
 
@@ -8,6 +9,7 @@ from lsrif_trl.constraints import text
 from lsrif_trl.constraints.nltk_resources import PunktUnavailableError
 from lsrif_trl.rewards import REWARD_NAMES, get_reward_func, get_reward_funcs
 from lsrif_trl.rewards.functions import ERRORS_METRIC
+from lsrif_trl.rewards.think import AnswerPolicy
 from lsrif_trl.structure import StructureError
 
 pytestmark = pytest.mark.usefixtures("test_constraints")
@@ -80,7 +82,7 @@ def test_reasoning_is_stripped_before_checking():
 def test_an_unclosed_think_scores_zero_unless_configured_to_score_the_whole_text():
     text = ["<think>one two three four"]
     assert call(get_reward_func("lsrm"), text, [PAR])[0] == [0.0]
-    assert call(get_reward_func("lsrm", unclosed_think="whole"), text, [PAR])[0] == [1.0]
+    assert call(get_reward_func("lsrm", policy=AnswerPolicy(unclosed="whole")), text, [PAR])[0] == [1.0]
 
 
 @pytest.mark.parametrize(
@@ -232,11 +234,43 @@ def test_think_format_reward_follows_the_raif_rule():
     assert call(func, ["<think>plan</think>answer", "answer", None], [PAR] * 3)[0] == [1.0, -1.0, -1.0]
 
 
-def test_templates_that_open_think_in_the_prompt_are_supported_by_one_option():
-    lsrm, think = get_reward_funcs(["lsrm", "think_format"], think_opened_in_prompt=True)
+def test_templates_that_open_think_in_the_prompt_are_supported_by_one_policy():
+    lsrm, think = get_reward_funcs(["lsrm", "think_format"], policy=AnswerPolicy("template"))
     completions = ["plan, with commas</think>one two three", "one two three but never closed"]
     assert call(lsrm, completions, [PAR, PAR])[0] == [1.0, 0.0]
     assert call(think, completions, [PAR, PAR])[0] == [1.0, -1.0]
+
+
+def test_junk_before_a_bare_closing_tag_is_scored_unless_a_think_block_was_opened():
+    hack, honest = "Kitchen, kitchen, KITCHEN!!! ...\n</think>\none two three", "one two three"
+    for policy in (AnswerPolicy("none"), AnswerPolicy("completion")):
+        lsrm = get_reward_func("lsrm", policy=policy)
+        assert call(lsrm, [hack, honest], [PAR, PAR])[0] == [0.5, 1.0]  # the comma in the junk fails no_comma
+    template = get_reward_func("lsrm", policy=AnswerPolicy("template"))
+    assert call(template, [hack], [PAR])[0] == [1.0]  # the template opened the block: the junk is reasoning
+
+
+def test_every_reward_object_pickles_with_its_policy():
+    funcs = get_reward_funcs(list(REWARD_NAMES), policy=AnswerPolicy("template", "whole"))
+    for func in funcs:
+        copy = pickle.loads(pickle.dumps(func))
+        assert copy.__name__ == func.__name__ and copy.policy == func.policy
+        assert (
+            call(copy, ["<think>a</think>one two three"], [PAR])[0]
+            == call(func, ["<think>a</think>one two three"], [PAR])[0]
+        )
+
+
+def test_with_policy_keeps_the_name_options_and_scorer():
+    lsrm = get_reward_func("lsrm", gamma=0.2, func_name="lsrm_g02")
+    moved = lsrm.with_policy(AnswerPolicy("template"))
+    assert (moved.__name__, moved.config, moved.soft_scorer) == ("lsrm_g02", lsrm.config, lsrm.soft_scorer)
+    assert moved.policy == AnswerPolicy("template") and lsrm.policy == AnswerPolicy()
+
+
+def test_think_format_cannot_be_asked_of_a_policy_that_opens_no_block():
+    with pytest.raises(ValueError, match="reward 'think_format': think_opened_by is 'none'"):
+        get_reward_func("think_format", policy=AnswerPolicy("none"))
 
 
 def test_unknown_reward_name_lists_the_known_ones():
@@ -249,9 +283,8 @@ def test_unknown_reward_name_lists_the_known_ones():
     [
         ({"gamma": 2}, "reward 'lsrm': gamma: expected a number in [0, 1], got 2"),
         ({"seq_mode": "sum"}, "reward 'lsrm': seq_mode: expected one of"),
-        ({"unclosed_think": "drop"}, "reward 'lsrm': unclosed_think: expected one of ['zero', 'whole']"),
+        ({"policy": "zero"}, "reward 'lsrm': policy: expected an AnswerPolicy"),
         ({"soft_scorer": "gpt"}, "reward 'lsrm': soft_scorer: expected a callable"),
-        ({"think_opened_in_prompt": "yes"}, "reward 'lsrm': think_opened_in_prompt: expected true or false"),
         ({"gama": 0.3}, "reward 'lsrm': unknown option 'gama'; known options:"),
     ],
 )

@@ -1,4 +1,4 @@
-"""`lsrif score FILE.jsonl` (DESIGN.md section 5): one JSON line out per line in, exit 2 on a bad line."""
+"""`lsrif score FILE.jsonl`: one JSON line out per line in, exit 2 on a bad line."""
 
 import json
 import subprocess
@@ -53,17 +53,38 @@ def test_options_select_the_aggregation_gamma_and_seq_mode(tmp_path, capsys):
     assert score(capsys, path, "--aggregation", "raif")[1][0]["reward"] == 0.5
 
 
-def test_reasoning_before_the_last_closing_think_is_not_scored(tmp_path, capsys):
+def test_reasoning_in_a_think_block_the_completion_opened_is_not_scored(tmp_path, capsys):
     path = write_jsonl(tmp_path, [{"structure": NO_COMMA, "completion": "<think>a, b, c</think>fine"}])
     assert score(capsys, path)[1][0]["reward"] == 1.0
+    assert score(capsys, path, "--think-opened-by", "none")[1][0]["reward"] == 0.0  # instruct: all of it is scored
 
 
-def test_a_prompt_opened_think_is_honoured_with_a_flag(tmp_path, capsys):
+def test_junk_before_a_bare_closing_think_no_longer_ties_the_honest_answer(tmp_path, capsys):
+    calm = {"type": "constraint", "kind": "hard", "kwargs": {}}
+    tree = {
+        "type": "parallel",
+        "children": [
+            {**calm, "id": "punctuation:no_comma"},
+            {**calm, "id": "punctuation:no_exclamation"},
+            {**calm, "id": "keywords:forbidden_words", "kwargs": {"forbidden_words": ["kitchen"]}},
+        ],
+    }
+    honest = "A calm reply about the garden"
+    hack = "Kitchen, kitchen, KITCHEN!!! ...\n</think>\n" + honest
+    path = write_jsonl(tmp_path, [{"structure": tree, "completion": c} for c in (hack, honest)])
+    for opened_by in ("none", "completion"):
+        assert [r["reward"] for r in score(capsys, path, "--think-opened-by", opened_by)[1]] == [0.0, 1.0]
+    # Only a template that opened the block makes the junk reasoning (and then a reply that never closes it has none).
+    assert [r["reward"] for r in score(capsys, path, "--think-opened-by", "template")[1]] == [1.0, 0.0]
+
+
+def test_a_template_opened_think_is_honoured_with_an_option(tmp_path, capsys):
     path = write_jsonl(tmp_path, [{"structure": NO_COMMA, "completion": "a, b, c</think>fine"}])
-    assert score(capsys, path)[1][0]["reward"] == 1.0
+    assert score(capsys, path, "--think-opened-by", "template")[1][0]["reward"] == 1.0
     unclosed = write_jsonl(tmp_path, [{"structure": NO_COMMA, "completion": "thinking and never closing"}])
     assert score(capsys, unclosed)[1][0]["reward"] == 1.0
-    assert score(capsys, unclosed, "--think-opened-in-prompt")[1][0]["reward"] == 0.0
+    assert score(capsys, unclosed, "--think-opened-by", "template")[1][0]["reward"] == 0.0
+    assert score(capsys, unclosed, "--think-opened-by", "template", "--unclosed-think", "whole")[1][0]["reward"] == 1.0
 
 
 def test_inactive_branch_leaves_are_listed_unscored_and_none_rewards_are_null(tmp_path, capsys):

@@ -7,7 +7,7 @@ import random
 import re
 from typing import Any
 
-from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints import facts, rewriting
 from lsrif_trl.constraints.base import KwargError, Param
 from lsrif_trl.constraints.ifeval.common import (
     LESS_THAN,
@@ -30,6 +30,13 @@ _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n\*]*\*\*")
 _PS = re.compile(r"p\.\s?s\.")
 _PPS = re.compile(r"p\.\s?p\.\s?s")
 _FIRST_WORD_END = frozenset(".,?!'\"")
+
+
+def _headers(splitter: str) -> re.Pattern[str]:
+    """Section headers of this splitter in any case (what an expert removes before writing its own)."""
+    return user_pattern(r"\s?" + splitter + r"\s?\d+\s?", re.IGNORECASE)
+
+
 _PLACEHOLDERS = ("name", "date", "address", "place", "time", "amount")
 _ANSWER_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
@@ -39,6 +46,7 @@ class NumberSentences(IFEvalConstraint):
     """Punkt sentences number `less than` / `at least` `num_sentences`."""
 
     id = "length_constraints:number_sentences"
+    fixes = frozenset()
     expert_phase = rewriting.SENTENCES
     params = (Param("num_sentences", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
@@ -47,6 +55,11 @@ class NumberSentences(IFEvalConstraint):
         "Answer in {relation_words} {num_sentences} sentences.",
         "Write {relation_words} {num_sentences} sentences in total.",
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        if kwargs["relation"] == LESS_THAN:
+            return facts.NO_WORD_BOUNDS
+        return facts.WORDS_PER_SENTENCE * kwargs["num_sentences"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         relation, threshold = kwargs["relation"], kwargs["num_sentences"]
@@ -79,6 +92,7 @@ class NumberWords(IFEvalConstraint):
     """`\\w+` words number `less than` / `at least` `num_words`."""
 
     id = "length_constraints:number_words"
+    fixes = frozenset()
     expert_phase = rewriting.SENTENCES
     params = (Param("num_words", int, minimum=0, maximum=10_000), relation_param())
     relation_fields = ("relation",)
@@ -87,6 +101,11 @@ class NumberWords(IFEvalConstraint):
         "Your response should be {relation_words} {num_words} words long.",
         "Use {relation_words} {num_words} words in your reply.",
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        if kwargs["relation"] == LESS_THAN:
+            return 0, kwargs["num_words"] - 1
+        return kwargs["num_words"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return compare(word_count(response), kwargs["relation"], kwargs["num_words"])
@@ -108,6 +127,7 @@ class NumberParagraphs(IFEvalConstraint):
     """Exactly `num_paragraphs` non-blank paragraphs separated by `***` (blank ones only at the ends)."""
 
     id = "length_constraints:number_paragraphs"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.PARAGRAPHS
     params = (Param("num_paragraphs", int, minimum=1, maximum=100),)
     phrasings = (
@@ -115,6 +135,9 @@ class NumberParagraphs(IFEvalConstraint):
         "Write exactly {num_paragraphs} paragraphs and put the markdown divider *** between them.",
         "Your answer must have {num_paragraphs} paragraphs, separated from each other by ***.",
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_PARAGRAPH * kwargs["num_paragraphs"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         paragraphs = _DIVIDER.split(response)
@@ -141,6 +164,8 @@ class NthParagraphFirstWord(IFEvalConstraint):
     """`num_paragraphs` non-blank paragraphs split by blank lines, and paragraph `nth_paragraph` opens with a word."""
 
     id = "length_constraints:nth_paragraph_first_word"
+    fixes = frozenset({facts.LAYOUT, facts.OPENING})
+    word_params = ("first_word",)
     expert_phase = rewriting.PARAGRAPHS
     params = (
         Param("num_paragraphs", int, minimum=1, maximum=100),
@@ -166,6 +191,9 @@ class NthParagraphFirstWord(IFEvalConstraint):
             )
         return out
 
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_PARAGRAPH * kwargs["num_paragraphs"], None
+
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         paragraphs = response.split("\n\n")
         count = sum(1 for paragraph in paragraphs if paragraph.strip())
@@ -186,7 +214,9 @@ class NthParagraphFirstWord(IFEvalConstraint):
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         count, nth, word = kwargs["num_paragraphs"], kwargs["nth_paragraph"], kwargs["first_word"]
-        parts = rewriting.paragraphs_of(text, count, "\n\n", rng).split("\n\n")
+        parts = text.split("\n\n")  # the check's own split: a right count keeps the layout, only the word moves
+        if sum(1 for part in parts if part.strip()) != count or not parts[nth - 1].strip():
+            parts = rewriting.paragraphs_of(text, count, "\n\n", rng).split("\n\n")
         if not self.check("\n\n".join(parts), kwargs):
             parts[nth - 1] = rewriting.with_first_word(parts[nth - 1].lstrip("'\""), word, rng)
         return "\n\n".join(parts)
@@ -208,6 +238,7 @@ class NumberPlaceholders(IFEvalConstraint):
     """At least `num_placeholders` square-bracket placeholders such as [address]."""
 
     id = "detectable_content:number_placeholders"
+    fixes = frozenset({facts.LAYOUT})
     params = (Param("num_placeholders", int, minimum=0, maximum=100),)
     phrasings = (
         "The response must contain at least {num_placeholders} placeholders in square brackets, such as [address].",
@@ -215,6 +246,9 @@ class NumberPlaceholders(IFEvalConstraint):
         "Leave at least {num_placeholders} blanks for the reader, each as a placeholder in square brackets "
         "(e.g. [date]).",
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_PLACEHOLDER * kwargs["num_placeholders"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_placeholders(response) >= kwargs["num_placeholders"]
@@ -237,6 +271,8 @@ class Postscript(IFEvalConstraint):
     """A postscript starting with the marker (`P.S.` and `P.P.S` tolerate a space after each dot)."""
 
     id = "detectable_content:postscript"
+    fixes = frozenset({facts.LAYOUT, facts.CLOSING})
+    word_params = ("postscript_marker",)
     expert_phase = rewriting.ENDS
     params = (Param("postscript_marker", str, regex=True),)
     phrasings = (
@@ -273,6 +309,7 @@ class NumberBulletLists(IFEvalConstraint):
     """Exactly `num_bullets` markdown bullet lines (`* ...` or `- ...`)."""
 
     id = "detectable_format:number_bullet_lists"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.LISTS
     params = (Param("num_bullets", int, minimum=0, maximum=100),)
     phrasings = (
@@ -281,6 +318,9 @@ class NumberBulletLists(IFEvalConstraint):
         "Format your answer as exactly {num_bullets} markdown bullet points (lines starting with * ).",
         "Write exactly {num_bullets} bullet points in markdown, one per line, each starting with an asterisk.",
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_BULLET * kwargs["num_bullets"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         return count_bullet_items(response) == kwargs["num_bullets"]
@@ -300,6 +340,7 @@ class ConstrainedResponse(IFEvalConstraint):
     """The response contains one of "My answer is yes." / "... no." / "... maybe."."""
 
     id = "detectable_format:constrained_response"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.ENDS
     phrasings = (
         'Answer with one of the following options: "My answer is yes.", "My answer is no.", "My answer is maybe."',
@@ -326,12 +367,16 @@ class NumberHighlightedSections(IFEvalConstraint):
     """At least `num_highlights` non-blank `*highlighted*` spans (a `**bold**` span counts twice, as in IFEval)."""
 
     id = "detectable_format:number_highlighted_sections"
+    fixes = frozenset({facts.LAYOUT})
     params = (Param("num_highlights", int, minimum=0, maximum=100),)
     phrasings = (
         "Highlight at least {num_highlights} sections in your answer with markdown, i.e. *highlighted section*.",
         "Use markdown to highlight at least {num_highlights} parts of your answer, like *this part*.",
         "Mark at least {num_highlights} sections of your reply as highlighted with asterisks, e.g. *key idea*.",
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_HIGHLIGHT * kwargs["num_highlights"], None
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         if "*" not in response:
@@ -362,6 +407,8 @@ class MultipleSections(IFEvalConstraint):
     """At least `num_sections` section headers `<section_spliter> <number>` (the splitter is a regex)."""
 
     id = "detectable_format:multiple_sections"
+    fixes = frozenset({facts.LAYOUT})
+    word_params = ("section_spliter",)
     expert_phase = rewriting.LISTS
     params = (Param("section_spliter", str, regex=True), Param("num_sections", int, minimum=0, maximum=100))
     phrasings = (
@@ -374,19 +421,21 @@ class MultipleSections(IFEvalConstraint):
         "number.",
     )
 
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return facts.WORDS_PER_PARAGRAPH * kwargs["num_sections"], None
+
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         splitter = user_pattern(r"\s?" + kwargs["section_spliter"].strip() + r"\s?\d+\s?")
         return len(splitter.split(response)) - 1 >= kwargs["num_sections"]
 
     def satisfy(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
-        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
-        headed = rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count)], rng)
-        return headed
+        plain = rewriting.ensure_words(_headers(splitter).sub(" ", text), rng)
+        return rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count)], rng)
 
     def violate(self, text: str, kwargs: dict[str, Any], rng: random.Random) -> str:
         splitter, count = kwargs["section_spliter"].strip(), kwargs["num_sections"]
-        plain = rewriting.ensure_words(user_pattern(r"\s?" + splitter + r"\s?\d+\s?").sub(" ", text), rng)
+        plain = rewriting.ensure_words(_headers(splitter).sub(" ", text), rng)
         return rewriting.head_paragraphs(plain, [f"{splitter} {i + 1}" for i in range(count - 1)], rng)
 
     def sample_kwargs(self, rng: random.Random) -> dict[str, Any]:
@@ -398,6 +447,7 @@ class JsonFormat(IFEvalConstraint):
     """The response (optionally inside a ``` / ```json fence) parses as JSON."""
 
     id = "detectable_format:json_format"
+    fixes = frozenset({facts.JSON, facts.LAYOUT})
     expert_phase = rewriting.WRAPPER
     phrasings = (
         "Entire output should be wrapped in JSON format. You can use markdown ticks such as ```.",
@@ -432,6 +482,7 @@ class Title(IFEvalConstraint):
     """A non-blank title in double angular brackets, such as <<poem of joy>>, on one line."""
 
     id = "detectable_format:title"
+    fixes = frozenset({facts.LAYOUT, facts.OPENING})
     expert_phase = rewriting.ENDS
     phrasings = (
         "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>.",

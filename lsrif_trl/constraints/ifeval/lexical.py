@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from lsrif_trl.constraints import rewriting
+from lsrif_trl.constraints import facts, rewriting
 from lsrif_trl.constraints.base import KwargError, Param
 from lsrif_trl.constraints.ifeval.common import (
     AT_LEAST,
@@ -32,6 +32,8 @@ class KeywordsExistence(IFEvalConstraint):
     """Every keyword (a case-insensitive regex, as in the reference) occurs somewhere."""
 
     id = "keywords:existence"
+    fixes = frozenset()
+    word_params = ("keywords",)
     params = (Param("keywords", list, regex=True),)
     phrasings = (
         "Include the keywords {keywords} in your response.",
@@ -60,6 +62,8 @@ class KeywordsFrequency(IFEvalConstraint):
     """The keyword (a case-insensitive regex) occurs `less than` / `at least` `frequency` times."""
 
     id = "keywords:frequency"
+    fixes = frozenset()
+    word_params = ("keyword",)
     params = (Param("keyword", str, regex=True), Param("frequency", int, minimum=0, maximum=1000), relation_param())
     relation_fields = ("relation",)
     phrasings = (
@@ -67,6 +71,9 @@ class KeywordsFrequency(IFEvalConstraint):
         'Use the word "{keyword}" {relation_words} {frequency} times in your answer.',
         'Your answer must contain the word "{keyword}" {relation_words} {frequency} times.',
     )
+
+    def word_bounds(self, kwargs: dict[str, Any]) -> tuple[int, int | None]:
+        return (kwargs["frequency"], None) if kwargs["relation"] == AT_LEAST else facts.NO_WORD_BOUNDS
 
     def check(self, response: str, kwargs: dict[str, Any]) -> bool:
         keyword = user_pattern(kwargs["keyword"].strip(), re.IGNORECASE)
@@ -95,6 +102,8 @@ class KeywordsForbiddenWords(IFEvalConstraint):
     """None of the words occurs as a whole word (`\\bword\\b`, case-insensitive)."""
 
     id = "keywords:forbidden_words"
+    fixes = frozenset()
+    forbidden_params = ("forbidden_words",)
     params = (Param("forbidden_words", list, regex=True),)
     phrasings = (
         "Do not include the keywords {forbidden_words} in your response.",
@@ -128,6 +137,8 @@ class KeywordsLetterFrequency(IFEvalConstraint):
     """The character occurs (case-insensitively) `less than` / `at least` `let_frequency` times."""
 
     id = "keywords:letter_frequency"
+    fixes = frozenset()
+    word_params = ("letter",)
     expert_phase = rewriting.PUNCTUATION
     params = (
         Param("letter", str),
@@ -182,6 +193,7 @@ class ResponseLanguage(IFEvalConstraint):
     """langdetect names `language` (a text it cannot classify counts as followed, as in the reference)."""
 
     id = "language:response_language"
+    fixes = frozenset({facts.LANGUAGE})
     params = (Param("language", str, choices=tuple(LANGUAGE_NAMES)),)
     phrasings = (
         "Your ENTIRE response should be in {language_name}; no other language is allowed.",
@@ -210,6 +222,7 @@ class CapitalWordFrequency(IFEvalConstraint):
     """Words in capitals (`nltk.word_tokenize` tokens with `isupper`) occur `less than` / `at least` N times."""
 
     id = "change_case:capital_word_frequency"
+    fixes = frozenset({facts.CASE})
     expert_phase = rewriting.CASE
     params = (Param("capital_frequency", int, minimum=0, maximum=1000), relation_param("capital_relation"))
     relation_fields = ("capital_relation",)
@@ -273,6 +286,7 @@ class _EnglishCase(IFEvalConstraint):
 @register
 class EnglishCapital(_EnglishCase):
     id = "change_case:english_capital"
+    fixes = frozenset({facts.CASE})
     phrasings = (
         "Your entire response should be in English, and in all capital letters.",
         "Write your whole answer in English using only CAPITAL LETTERS.",
@@ -287,6 +301,7 @@ class EnglishCapital(_EnglishCase):
 @register
 class EnglishLowercase(_EnglishCase):
     id = "change_case:english_lowercase"
+    fixes = frozenset({facts.CASE})
     phrasings = (
         "Your entire response should be in English, and in all lowercase letters. No capital letters are allowed.",
         "Write your whole answer in English using only lowercase letters.",
@@ -301,6 +316,8 @@ class EnglishLowercase(_EnglishCase):
 @register
 class NoComma(IFEvalConstraint):
     id = "punctuation:no_comma"
+    forbidden_characters = ","
+    fixes = frozenset()
     expert_phase = rewriting.PUNCTUATION
     phrasings = (
         "In your entire response, refrain from the use of any commas.",
@@ -335,6 +352,8 @@ class EndChecker(IFEvalConstraint):
     """The response, stripped of whitespace and double quotes, ends with the phrase (case-insensitive)."""
 
     id = "startend:end_checker"
+    fixes = frozenset({facts.LAYOUT, facts.CLOSING})
+    word_params = ("end_phrase",)
     expert_phase = rewriting.ENDS
     params = (Param("end_phrase", str),)
     phrasings = (
@@ -359,6 +378,7 @@ class EndChecker(IFEvalConstraint):
 @register
 class Quotation(IFEvalConstraint):
     id = "startend:quotation"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.WRAPPER
     phrasings = (
         "Wrap your entire response with double quotation marks.",
@@ -388,6 +408,7 @@ class TwoResponses(IFEvalConstraint):
     """Exactly two different non-blank answers separated by `******` (blank pieces only at the ends)."""
 
     id = "combination:two_responses"
+    fixes = frozenset({facts.LAYOUT})
     expert_phase = rewriting.WRAPPER
     phrasings = (
         "Give two different responses. Responses and only responses should be separated by 6 asterisk symbols: "
@@ -437,6 +458,8 @@ class RepeatPrompt(IFEvalConstraint):
     """
 
     id = "combination:repeat_prompt"
+    fixes = frozenset({facts.LAYOUT})
+    word_params = ("prompt_to_repeat",)
     expert_phase = rewriting.WRAPPER
     params = (Param("prompt_to_repeat", str),)
     phrasings = (
