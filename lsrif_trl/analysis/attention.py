@@ -156,9 +156,9 @@ def analyze_attention(
 
     if answer_tokens < 1 or max_prompts < 1:
         raise ValueError(f"answer_tokens={answer_tokens}, max_prompts={max_prompts}: both must be >= 1")
+    rows = _rows(data, split, max_prompts)  # the data first: a bad file stops before any model is looked up
     if is_adapter(resolve(base)):
         raise ValueError(f"{base}: BASE is a LoRA adapter; pass the full base model it was trained from")
-    rows = _rows(data, split, max_prompts)
     tokenizer = AutoTokenizer.from_pretrained(resolve(base))
     prompts = [categorize(tokenizer, row, f"{data} row {i}") for i, row in enumerate(rows)]
     per_model, layers = {}, []
