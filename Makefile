@@ -71,6 +71,11 @@ data: install
 # VLLM_TIMEOUT seconds for the server (a first 14B download takes longer than TRL's 240 s). Recipe values are read
 # with plain python3 (recipes/recipe_value.py), so `make -n train MODEL=...` prints the commands on a fresh clone.
 RECIPE ?= grpo_lsrm
+# Models trained on the CPU with plain python: the offline tiny model, and the toy-world model (`make train
+# MODEL=toy` warms it up with `make sft MODEL=toy` first). One intra-op thread for toy: on a small shared CPU,
+# OpenMP's spinning threads made its generation ten times slower (benchmarks/RESULTS.md, "Toy world").
+CPU_MODELS := tiny toy
+CPU_ENV = $(if $(filter toy,$(MODEL)),OMP_NUM_THREADS=1)
 NUM_GPUS ?= 8
 ACCELERATE ?= zero3
 VLLM ?= colocate
@@ -101,8 +106,9 @@ VLLM_FLAGS_none = --use_vllm false
 
 train: install
 	@test -f $(TRAIN_CONFIG) || { echo "no recipe $(TRAIN_CONFIG); \`lsrif config list\` shows them"; exit 2; }
-ifeq ($(MODEL),tiny)
-	$(PY) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(ARGS)
+ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
+	$(if $(filter toy,$(MODEL)),test -e outputs/toy/sft || $(MAKE) sft MODEL=toy)
+	$(CPU_ENV) $(PY) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(ARGS)
 else
 	$(if $(filter data/built/%,$(TRAIN_DATA)),test -e $(TRAIN_DATA) || $(MAKE) data DATA_DIR=$(TRAIN_DATA))
 ifeq ($(VLLM),server)
@@ -119,10 +125,15 @@ endif
 # `make sft [MODEL=tiny] [NUM_GPUS=8] [ACCELERATE=zero3] [ARGS="..."]`: supervised warm-up with recipes/$(MODEL)/sft.yaml.
 # Only recipes/tiny/sft.yaml ships; a GPU model needs its own recipes/$(MODEL)/sft.yaml first.
 SFT_CONFIG = recipes/$(MODEL)/sft.yaml
+# The toy world's demonstrations: its training rows answered by the noisy expert (recipes/toy/sft.yaml says why).
+TOY_SFT_DATA = $(VENV)/bin/lsrif data build --world toy --num-examples 2000 --seed 0 --output outputs/data/toy-train && \
+  $(VENV)/bin/lsrif data expert --data outputs/data/toy-train --output outputs/data/toy-sft --noise 0.3 \
+  --wrong-branch 0.3 --base-sentences 1 2 --seed 0
 sft: install
 	@test -f $(SFT_CONFIG) || { echo "no recipe $(SFT_CONFIG); copy recipes/tiny/sft.yaml there and size it"; exit 2; }
-ifeq ($(MODEL),tiny)
-	$(PY) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
+ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
+	$(if $(filter toy,$(MODEL)),test -e outputs/data/toy-sft || { test -e outputs/data/toy-train || $(TOY_SFT_DATA); })
+	$(CPU_ENV) $(PY) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
 else
 	$(LAUNCH) --num_processes $(NUM_GPUS) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
 endif
@@ -198,6 +209,20 @@ $(LMEVAL_VENV)/.installed:
 	$(LMEVAL_VENV)/bin/pip install "nltk==$$($(PY) -c 'import nltk; print(nltk.__version__)')" "langdetect==1.0.9" \
 	  immutabledict packaging
 	touch $@
+
+# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60]`: the toy
+# world (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed
+# from that one checkpoint -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md}
+# and plots. Finished stages are reused; delete outputs/ablation to start over.
+SEEDS ?= 0,1,2
+REWARDS ?= lsrm,flat,all
+GAMMAS ?=
+EVAL_SEED ?= 1
+STEPS ?= 60
+.PHONY: ablation
+ablation: install
+	$(PY) recipes/ablation.py --seeds $(SEEDS) --rewards $(REWARDS) $(if $(GAMMAS),--gammas $(GAMMAS)) \
+	  --eval-seed $(EVAL_SEED) --steps $(STEPS) --output-dir outputs/ablation
 
 # `make train-rm [ARGS="..."]`: the self-supervised soft-constraint reward model on the offline tiny model (CPU):
 # curriculum data with soft constraints -> the tiny policy's answers with and without each soft constraint ->

@@ -11,9 +11,13 @@
 3. Kill during save: the tiny recipe is killed (SIGKILL) at random moments of a run that checkpoints every step,
    then re-run; every re-run must finish at max_steps. Then each way a save can be cut short is applied to a copy
    of a real checkpoint and the resume plan checked.
-The judge-fault suite of the reliability issue needs the judge client rewrite and is not run here.
+4. Judge faults: the OpenAI-compatible judge (1 s attempt timeout, 2 s deadline, one retry) against a loopback
+   server that fails one way per case (5xx, 401, 429 with Retry-After 3600, empty or null choices, a verdict-less
+   or truncated body, an absurd logprob, a one-byte-every-0.25-s drip, a hang, a closed port). Each batch of 16
+   leaves must come back as missing (NaN, counted) or stop the run with the endpoint named, within the deadline;
+   a fault scored as a verdict is "silent".
 
-Run: `python benchmarks/bench_reliability.py [--fuzz 3000] [--kills 3]`. Prints counts; asserts nothing.
+Run: `python benchmarks/bench_reliability.py [--fuzz 3000] [--kills 3] [--judge]`. Prints counts; asserts nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -313,12 +318,125 @@ def bench_cut_saves(root: Path, run: Path) -> None:
     print(f"[cut] {len(damages)} cut-short saves of a real checkpoint: {right} resumed from the previous complete one")
 
 
+YES = {"choices": [{"message": {"role": "assistant", "content": "YES"}}]}
+JUDGE_FAULTS: dict[str, tuple[int, object, dict[str, str]]] = {  # case -> (status, JSON body or raw bytes, headers)
+    "healthy (control)": (200, YES, {}),
+    "503 on every call": (503, {"error": "unavailable"}, {}),
+    "401 unauthorized": (401, {"error": "bad key"}, {}),
+    "429 Retry-After 3600": (429, {"error": "slow down"}, {"Retry-After": "3600"}),
+    "choices: []": (200, {"choices": []}, {}),
+    "choices: [null]": (200, {"choices": [None]}, {}),
+    "no verdict (maybe)": (200, {"choices": [{"message": {"role": "assistant", "content": "maybe"}}]}, {}),
+    "empty content": (200, {"choices": [{"message": {"role": "assistant", "content": ""}}]}, {}),
+    "logprob 1000": (
+        200,
+        {
+            "choices": [
+                {
+                    "message": {"content": "YES"},
+                    "logprobs": {
+                        "content": [
+                            {"token": "YES", "logprob": 1000.0, "top_logprobs": [{"token": "YES", "logprob": 1000.0}]}
+                        ]
+                    },
+                }
+            ]
+        },
+        {},
+    ),
+    "truncated body": (200, b'{"choices": [{"message": {"content": "YE', {"X-Declared-Length": "200"}),
+    "drip 1 byte / 0.25 s": (200, YES, {"X-Drip": "0.25"}),
+    "hang 30 s": (200, YES, {"X-Hang": "30"}),
+}
+
+
+def _fault_server(status: int, body: object, headers: dict[str, str]):
+    """A loopback chat server answering every request with one fault; returns (server, base URL)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            try:
+                if "X-Hang" in headers:
+                    time.sleep(float(headers["X-Hang"]))
+                self.send_response(status)
+                for name, value in headers.items():
+                    if not name.startswith("X-"):
+                        self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", headers.get("X-Declared-Length", str(len(payload))))
+                self.end_headers()
+                if "X-Drip" in headers:
+                    for byte in payload:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(float(headers["X-Drip"]))
+                else:
+                    self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def _judge_case(url: str, leaves: int) -> tuple[str, int, int, float]:
+    """(outcome, verdicts, missing, seconds) of one batch of distinct soft leaves against `url`."""
+    from lsrif_trl.judges.openai_judge import OpenAIJudge
+    from lsrif_trl.rewards.soft import SoftScorerError
+
+    judge = OpenAIJudge(
+        url, "judge", timeout=1.0, deadline=2.0, max_retries=1, backoff=0.05, max_backoff=0.5, max_failure_rate=1.0
+    )
+    requests = [(f"Describe tea {i}.", f"Tea {i} is warm.", "Use a warm tone.") for i in range(leaves)]
+    start = time.perf_counter()
+    try:
+        scores = judge.score_batch(requests)
+    except SoftScorerError as err:
+        return f"stopped: {str(err)[:60]}", 0, 0, time.perf_counter() - start
+    finally:
+        judge.close()
+    missing = sum(math.isnan(x) for x in scores)
+    return "scored", len(scores) - missing, missing, time.perf_counter() - start
+
+
+def bench_judge_faults(leaves: int = 16) -> None:
+    import socket
+
+    print(f"judge faults: {len(JUDGE_FAULTS) + 1} cases, {leaves} leaves each (timeout 1 s, deadline 2 s, 1 retry)")
+    silent = hung = 0
+    cases = [(name, *_fault_server(*fault)) for name, fault in JUDGE_FAULTS.items()]
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    cases.append(("connection refused", None, closed))
+    for name, server, url in cases:
+        outcome, verdicts, missing, seconds = _judge_case(url, leaves)
+        control = name.startswith("healthy")
+        silent += not control and verdicts > 0
+        hung += seconds > 2.0 * 2 + 1  # the deadline, a retry's wait, one second of slack
+        print(f"  {name:24s} {outcome:30s} verdicts {verdicts:2d}  missing {missing:2d}  {seconds:5.2f} s")
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    print(f"judge faults: {len(cases) - 1} fault cases, {silent} silent (a fault scored as a verdict), {hung} hung")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--fuzz", type=int, default=3000, help="fuzzed completions (0: skip the fuzz and the time bound)"
     )
     parser.add_argument("--kills", type=int, default=3, help="kill-and-rerun cycles of the tiny recipe (0: skip)")
+    parser.add_argument("--judge", action=argparse.BooleanOptionalAction, default=True, help="the judge-fault suite")
     args = parser.parse_args()
     shared_nltk = REPO.parent / "shared" / "data" / "nltk_data"
     if shared_nltk.is_dir():
@@ -329,6 +447,8 @@ def main() -> None:
         bench_corrupted(Path(tmp))
         if args.kills:
             bench_kills(Path(tmp), args.kills)
+    if args.judge:
+        bench_judge_faults()
 
 
 if __name__ == "__main__":

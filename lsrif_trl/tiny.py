@@ -12,9 +12,11 @@ Tests, notebooks and the default demo (`make train`) need a causal LM that loads
   `{% generation %}` markers so `SFTConfig(assistant_only_loss=True)` works.
 - model: `Qwen2ForCausalLM` (hidden 64, 2 layers, 4 heads, 2 KV heads, tied embeddings), weights drawn
   from `torch.manual_seed(seed)`, saved as float32 safetensors.
+- presets (`PRESETS`): `tiny` is the above; `toy` is the model sized for the toy world (`lsrif_trl.data.worlds`):
+  the same tokenizer recipe with the toy seed tasks added to its corpus, and a larger shape (`TOY_MODEL_SHAPE`).
 
 API:
-    build_tiny_model(output_dir=None, seed=0) -> Path   # idempotent; None means default_tiny_dir()
+    build_tiny_model(output_dir=None, seed=0, preset="tiny") -> Path   # idempotent; None: default_tiny_dir()
     default_tiny_dir() -> Path                           # $LSRIF_TINY_DIR, else <repo>/outputs/tiny-model
 
     path = build_tiny_model()
@@ -22,7 +24,7 @@ API:
     tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.apply_chat_template(messages, add_generation_prompt=True, enable_thinking=False, tokenize=False)
 
-CLI: `lsrif tiny-model [--output-dir DIR] [--seed N]` prints the folder. A folder is complete once its
+CLI: `lsrif tiny-model [--output-dir DIR] [--seed N] [--preset toy]` prints the folder. A folder is complete once its
 `lsrif_tiny.json` marker exists and holds the fingerprint of (corpus, tokenizer and model config, seed) this code
 would build; any other folder (older corpus, other seed, interrupted build) is rebuilt. A build writes into a
 temporary sibling and renames it into place, so parallel test workers never see a half-written model.
@@ -53,6 +55,20 @@ MODEL_SHAPE = {
     "num_key_value_heads": 2,
     "max_position_embeddings": 32768,
     "tie_word_embeddings": True,
+}
+# Measured for the toy world on 2 CPU cores (benchmarks/RESULTS.md, "Toy world"): the smallest shape that
+# learns the world's constraints from SFT in a minute and keeps a GRPO step near a second.
+TOY_MODEL_SHAPE = {
+    **MODEL_SHAPE,
+    "hidden_size": 128,
+    "intermediate_size": 384,
+    "num_hidden_layers": 4,
+}
+# preset -> (model shape, resource files whose text joins the tokenizer corpus: the tasks and passages of a
+# .jsonl of seed tasks, the lines of a .txt)
+PRESETS: dict[str, tuple[dict, tuple[str, ...]]] = {
+    "tiny": (MODEL_SHAPE, ()),
+    "toy": (TOY_MODEL_SHAPE, ("toy_seed_tasks.jsonl", "toy_corpus.txt")),
 }
 
 CHAT_TEMPLATE = (
@@ -96,20 +112,36 @@ def default_tiny_dir() -> Path:
     return Path.home() / ".cache" / "lsrif-trl" / "tiny-model"
 
 
-def tiny_corpus() -> list[str]:
+def tiny_corpus(preset: str = "tiny") -> list[str]:
     """The tokenizer's training texts, in a fixed order: chat samples, the seed tasks' tasks and passages,
-    and the lines of `resources/tiny_corpus.txt` (data files that change only on purpose)."""
+    the lines of `resources/tiny_corpus.txt`, then the preset's own files (data files that change only on
+    purpose; `toy_corpus.txt` holds toy-world instructions and expert answers, generated once)."""
     resources = importlib.resources.files("lsrif_trl") / "resources"
     texts = list(_CHAT_SAMPLES)
-    for line in (resources / "seed_tasks.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            texts.extend(row[key] for key in ("task", "passage") if row.get(key))
-    texts.extend((resources / "tiny_corpus.txt").read_text(encoding="utf-8").splitlines())
+
+    def add(name: str) -> None:
+        lines = (resources / name).read_text(encoding="utf-8").splitlines()
+        if not name.endswith(".jsonl"):
+            texts.extend(lines)
+            return
+        for line in lines:
+            if line.strip():
+                row = json.loads(line)
+                texts.extend(row[key] for key in ("task", "passage") if row.get(key))
+
+    for name in ("seed_tasks.jsonl", "tiny_corpus.txt", *preset_parts(preset)[1]):
+        add(name)
     return [t for t in texts if t.strip()]
 
 
-def build_fingerprint(corpus: list[str], seed: int) -> str:
+def preset_parts(preset: str) -> tuple[dict, tuple[str, ...]]:
+    """(model shape, extra corpus files) of a preset; ValueError naming the known presets."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown tiny-model preset {preset!r}; known presets: {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
+def build_fingerprint(corpus: list[str], seed: int, shape: dict = MODEL_SHAPE) -> str:
     """A hash of everything a build depends on: corpus, vocabulary size, special tokens, template, shape, seed."""
     recipe = {
         "corpus": hashlib.sha256(json.dumps(corpus, ensure_ascii=False).encode("utf-8")).hexdigest(),
@@ -117,7 +149,7 @@ def build_fingerprint(corpus: list[str], seed: int) -> str:
         "special_tokens": SPECIAL_TOKENS,
         "think_tokens": THINK_TOKENS,
         "chat_template": CHAT_TEMPLATE,
-        "model_shape": MODEL_SHAPE,
+        "model_shape": shape,
         "seed": seed,
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode("utf-8")).hexdigest()[:16]
@@ -159,8 +191,8 @@ def train_tokenizer(corpus: list[str]):
     return tokenizer
 
 
-def build_model(tokenizer, seed: int):
-    """A randomly initialised `Qwen2ForCausalLM` sized to `tokenizer`, with weights fixed by `seed`."""
+def build_model(tokenizer, seed: int, shape: dict = MODEL_SHAPE):
+    """A randomly initialised `Qwen2ForCausalLM` of `shape` sized to `tokenizer`, with weights fixed by `seed`."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
@@ -172,7 +204,7 @@ def build_model(tokenizer, seed: int):
         bos_token_id=pad_id,  # as in Qwen2.5: the tokenizer never prepends it
         eos_token_id=eos_id,
         dtype="float32",
-        **MODEL_SHAPE,
+        **shape,
     )
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(config)
@@ -190,22 +222,33 @@ def _is_complete(folder: Path, fingerprint: str) -> bool:
         return False
 
 
-def build_tiny_model(output_dir: str | Path | None = None, seed: int = 0) -> Path:
+def built_preset(folder: str | Path) -> str | None:
+    """The preset an earlier build wrote into `folder` (None when it holds no readable tiny build)."""
+    try:
+        return json.loads((Path(folder) / MARKER).read_text()).get("preset", "tiny")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def build_tiny_model(output_dir: str | Path | None = None, seed: int = 0, preset: str = "tiny") -> Path:
     """Build (or reuse, if built from the same corpus, config and seed) the tiny model + tokenizer; return its path."""
     folder = Path(output_dir) if output_dir is not None else default_tiny_dir()
-    corpus = tiny_corpus()
-    fingerprint = build_fingerprint(corpus, seed)
+    shape = preset_parts(preset)[0]
+    corpus = tiny_corpus(preset)
+    fingerprint = build_fingerprint(corpus, seed, shape)
     if _is_complete(folder, fingerprint):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         tokenizer = train_tokenizer(corpus)
-        model = build_model(tokenizer, seed)
+        model = build_model(tokenizer, seed, shape)
         tokenizer.save_pretrained(staging)
         model.save_pretrained(staging)
-        shape = {"fingerprint": fingerprint, "seed": seed, "vocab_size": len(tokenizer), **MODEL_SHAPE}
-        (staging / MARKER).write_text(json.dumps(shape, indent=2) + "\n")
+        marker = {"fingerprint": fingerprint, "seed": seed, "vocab_size": len(tokenizer), **shape}
+        if preset != "tiny":  # the default marker stays as it was
+            marker["preset"] = preset
+        (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
         if folder.exists() and not _is_complete(folder, fingerprint):
             shutil.rmtree(folder)  # a stale or half-built folder (older corpus, other seed, interrupted build)
         try:
@@ -219,7 +262,7 @@ def build_tiny_model(output_dir: str | Path | None = None, seed: int = 0) -> Pat
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(build_tiny_model(args.output_dir, seed=args.seed))
+    print(build_tiny_model(args.output_dir, seed=args.seed, preset=args.preset))
     return 0
 
 
@@ -228,4 +271,5 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("tiny-model", help="build the offline tiny Qwen2 model + tokenizer")
     parser.add_argument("--output-dir", type=Path, default=None, help="default: $LSRIF_TINY_DIR or outputs/tiny-model")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny", help="model size and corpus")
     parser.set_defaults(func=_run)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
+from lsrif_trl.rewards.soft import SoftScorerError
 from lsrif_trl.rewards.think import template_think_opener
 from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
@@ -23,7 +24,7 @@ from lsrif_trl.training.eval_split import hold_out_eval_rows
 from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.raif_data import expert_stream as bc_stream
 from lsrif_trl.training.raif_data import load_demonstrations
-from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored
+from lsrif_trl.training.rewards import check_rewards, check_soft_leaves_scored, run_totals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     think_prefix = template_think_opener(tokenizer, training_args.chat_template_kwargs)
     policy = script_args.answer_policy().for_template(tokenizer, training_args.chat_template_kwargs)
     reward_funcs = [f.with_policy(policy) for f in reward_funcs]
+    scored = list(reward_funcs)  # the reward objects the trainer calls, whose run totals go in the model card
     trainer_inputs = {
         "model": model_args.model_name_or_path,
         "reward_funcs": reward_funcs,
@@ -111,8 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         "behaviour cloning": (
             f"{script_args.bc_dataset} x {script_args.bc_coef} ({script_args.bc_loss_on})" if demonstrations else None
         ),
+        "run totals": lambda: run_totals(scored),
     }
-    return run_training(trainer, script_args, model_args, setup)
+    try:
+        return run_training(trainer, script_args, model_args, setup)
+    except SoftScorerError as err:  # the judge refuses calls or lost too many verdicts: stop with its reason
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

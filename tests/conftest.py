@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -47,8 +48,18 @@ def no_model_loading(monkeypatch):
     monkeypatch.setattr("transformers.AutoTokenizer.from_pretrained", forbidden)
 
 
-# Decides the reply to one request: (status, JSON body or None, headers, seconds to wait first).
-Behaviour = Callable[[dict, int], tuple[int, dict | None, dict, float]]
+@dataclass(frozen=True)
+class RawReply:
+    """A reply body sent as given: `declared_length` (Content-Length) may claim more bytes than are sent (a
+    truncated reply), and `drip` seconds pass between bytes (a server that trickles)."""
+
+    body: bytes
+    declared_length: int | None = None
+    drip: float = 0.0
+
+
+# Decides the reply to one request: (status, JSON body, RawReply or None, headers, seconds to wait first).
+Behaviour = Callable[[dict, int], tuple[int, "dict | RawReply | None", dict, float]]
 
 
 class LoopbackChatServer:
@@ -80,15 +91,23 @@ class LoopbackChatServer:
                     # before this thread would run on, and that one must not count twice.
                     with server.lock:
                         server.in_flight -= 1
-                payload = json.dumps(reply or {"error": "scripted failure"}).encode()
+                raw = reply if isinstance(reply, RawReply) else None
+                payload = raw.body if raw else json.dumps(reply or {"error": "scripted failure"}).encode()
                 try:
                     self.send_response(status)
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
+                    length = raw.declared_length if raw and raw.declared_length is not None else len(payload)
+                    self.send_header("Content-Length", str(length))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if raw and raw.drip:
+                        for byte in payload:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(raw.drip)
+                    else:
+                        self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up on this request (its timeout); nothing to answer
 
@@ -118,3 +137,20 @@ def serve() -> Iterator[Callable[[Behaviour], LoopbackChatServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def raw_reply() -> type[RawReply]:
+    """The `RawReply` class, for behaviours that send a truncated or trickling body."""
+    return RawReply
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A `/v1` URL on a loopback port where nothing listens (connections are refused)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"

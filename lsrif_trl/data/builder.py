@@ -18,18 +18,20 @@ from datasets import Dataset, Features, List, Value
 from tqdm.auto import tqdm
 
 from lsrif_trl.data.compose import (
-    DEFAULT_STRUCTURE_MIX,
     ComposeConfig,
     Condition,
+    Shape,
+    branch_slots,
     fill_shape,
     sample_leaves,
     sample_shape,
 )
-from lsrif_trl.data.constraint_pool import ConstraintPool, constraint_family
+from lsrif_trl.data.constraint_pool import ConstraintPool, constraint_family, load_all_constraints
 from lsrif_trl.data.curriculum import decompose
 from lsrif_trl.data.render import RenderedPrompt, render_prompt
 from lsrif_trl.data.seeds import PASSAGE_CONDITIONS, SeedTask, load_seed_tasks, passage_properties
-from lsrif_trl.structure import Node, depth, leaves, parse_structure, structure_type, to_json
+from lsrif_trl.data.worlds import World, get_world
+from lsrif_trl.structure import ConstraintNode, Node, depth, leaves, parse_structure, structure_type, to_json
 
 FEATURES = Features(
     {
@@ -47,6 +49,7 @@ FEATURES = Features(
 )
 # Below this many examples, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 4000
+SHAPE_OPTIONS = ("min_constraints", "max_constraints", "max_depth", "structure_mix")  # what a world may preset
 
 
 @dataclass(frozen=True)
@@ -67,15 +70,19 @@ class BuiltExample:
 
 
 class _ConditionIndex:
-    """For each condition, the passage-bearing seed tasks where it holds and where it does not."""
+    """For each condition (of `names`, default all), the passage-bearing seed tasks where it holds and where not."""
 
-    def __init__(self, tasks: list[SeedTask]) -> None:
+    def __init__(self, tasks: list[SeedTask], names: tuple[str, ...] | None = None) -> None:
         self.properties: dict[int, dict[str, bool]] = {}
         by_condition: dict[str, tuple[list[int], list[int]]] = {}
         for i, task in enumerate(tasks):
             if not task.passage:
                 continue
-            props = {PASSAGE_CONDITIONS[name]: holds for name, holds in passage_properties(task.passage).items()}
+            props = {
+                PASSAGE_CONDITIONS[name]: holds
+                for name, holds in passage_properties(task.passage).items()
+                if names is None or name in names
+            }
             self.properties[i] = props
             for text, holds in props.items():
                 by_condition.setdefault(text, ([], []))[0 if holds else 1].append(i)
@@ -98,7 +105,10 @@ class _ConditionIndex:
 
 
 class ExampleFactory:
-    """Everything a build needs once (config, constraint pool, seed tasks); makes example i on demand."""
+    """Everything a build needs once (config, constraint pool, seed tasks); makes example i on demand.
+
+    With a `world`, its seed tasks, constraints (with its kwargs), conditions and conflicting branch pairs
+    replace `seed_source`, `config.families` and `config.soft_share`."""
 
     def __init__(
         self,
@@ -108,11 +118,18 @@ class ExampleFactory:
         seed_split: str = "train",
         curriculum: bool = False,
         seed_passage_column: str | None = None,
+        world: World | None = None,
     ) -> None:
-        self.config, self.seed, self.curriculum = config, seed, curriculum
-        self.pool = ConstraintPool.from_families(config.families, config.soft_share)
-        self.tasks = load_seed_tasks(seed_source, split=seed_split, passage_column=seed_passage_column)
-        self.conditions = _ConditionIndex(self.tasks)
+        self.config, self.seed, self.curriculum, self.world = config, seed, curriculum, world
+        if world is None:
+            self.pool = ConstraintPool.from_families(config.families, config.soft_share)
+            self.tasks = load_seed_tasks(seed_source, split=seed_split, passage_column=seed_passage_column)
+            self.conditions = _ConditionIndex(self.tasks)
+        else:
+            load_all_constraints()
+            self.pool = ConstraintPool(world.constraint_ids, (), kwargs_source=world.sample_kwargs)
+            self.tasks = load_seed_tasks(world.seed_source, split=seed_split, eval_fraction=world.eval_fraction)
+            self.conditions = _ConditionIndex(self.tasks, world.conditions)
         if config.structure_mix["conditional"] > 0 and not self.conditions.conditions:
             raise ValueError(
                 f"seed tasks {seed_source} ({seed_split}) have no passages whose properties vary, so no "
@@ -123,13 +140,15 @@ class ExampleFactory:
         """Example `index` (or its curriculum series I_1..I_k when `curriculum` is set)."""
         rng = random.Random(f"lsrif-builder|{self.seed}|{index}")
         shape = sample_shape(self.config, rng)
+        while self.world is not None and branch_slots(shape) is None:  # a world needs a slot per branch pair
+            shape = sample_shape(self.config, rng)
         conditions: list[Condition] = []
         if shape.n_conditionals:
             task_index, conditions = self.conditions.draw(shape.n_conditionals, rng)
         else:
             task_index = rng.randrange(len(self.tasks))
         task = self.tasks[task_index]
-        tree = fill_shape(shape, sample_leaves(shape.n_leaves, self.pool, rng), conditions)
+        tree = fill_shape(shape, self._leaves(shape, rng), conditions)
         render_seed = rng.randrange(2**31)
         base_id = f"lsrif-{self.seed}-{index:07d}"
         trees = decompose(tree) if self.curriculum else [tree]
@@ -141,6 +160,17 @@ class ExampleFactory:
             row = make_row(row_id, level_tree, rendered, task.id)
             built.append(BuiltExample(row, task.task, rendered, render_seed))
         return built
+
+    def _leaves(self, shape: Shape, rng: random.Random) -> list[ConstraintNode]:
+        """The shape's leaves in slot order; in a world, each conditional's branches open with a conflicting pair."""
+        if self.world is None or not shape.n_conditionals:
+            return sample_leaves(shape.n_leaves, self.pool, rng)
+        pairs = self.world.draw_branch_pairs(shape.n_conditionals, rng)
+        drawn = sample_leaves(shape.n_leaves, self.pool, rng, given=tuple(leaf for pair in pairs for leaf in pair))
+        slots = [slot for pair_slots in branch_slots(shape) or () for slot in pair_slots]
+        placed = dict(zip(slots, drawn, strict=False))
+        rest = iter(drawn[len(placed) :])
+        return [placed[index] if index in placed else next(rest) for index in range(shape.n_leaves)]
 
 
 def make_row(row_id: str, tree: Node, rendered: RenderedPrompt, seed_id: str) -> dict[str, Any]:
@@ -205,34 +235,59 @@ def rows_to_dataset(rows: list[dict[str, Any]]) -> Dataset:
     return Dataset(pa.Table.from_pydict(columns, schema=FEATURES.arrow_schema))
 
 
+def shape_options(world: str | None = None, **given: Any) -> dict[str, Any]:
+    """The tree-size options of a build (`SHAPE_OPTIONS`): those given (not None), else the world's, else the
+    composer's defaults."""
+    unknown = sorted(set(given) - set(SHAPE_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown shape option {unknown[0]!r}; expected {list(SHAPE_OPTIONS)}")
+    preset = dict(get_world(world).build_defaults) if world else {}
+    fields = ComposeConfig.__dataclass_fields__
+    defaults = {name: fields[name].default for name in SHAPE_OPTIONS if name != "structure_mix"}
+    defaults["structure_mix"] = fields["structure_mix"].default_factory()
+    return {
+        name: given[name] if given.get(name) is not None else preset.get(name, defaults[name])
+        for name in SHAPE_OPTIONS
+    }
+
+
 def build_examples(
     num_examples: int,
     seed: int = 0,
     *,
-    max_depth: int = 1,
+    max_depth: int | None = None,
     structure_mix: Mapping[str, float] | None = None,
     families: tuple[str, ...] | list[str] | None = None,
-    min_constraints: int = 2,
-    max_constraints: int = 8,
+    min_constraints: int | None = None,
+    max_constraints: int | None = None,
     soft_share: float = 0.0,
     seed_source: str = "builtin",
     seed_split: str = "train",
     seed_passage_column: str | None = None,
     curriculum: bool = False,
+    world: str | None = None,
     num_proc: int = 1,
     progress: bool = False,
 ) -> list[BuiltExample]:
-    """The examples of a build (rows plus trees and renderings), for callers that post-process prompts."""
+    """The examples of a build (rows plus trees and renderings), for callers that post-process prompts.
+
+    Unset tree-size options come from the `world` (`data.worlds`), else the composer's defaults (2-8 constraints,
+    depth 1, `DEFAULT_STRUCTURE_MIX`). A world sets the seed tasks and constraints itself."""
     if num_examples < 1:
         raise ValueError(f"num_examples={num_examples}: must be >= 1")
-    config = ComposeConfig(
+    if world is not None and (families or soft_share or seed_source != "builtin" or seed_passage_column):
+        raise ValueError(
+            f"world {world!r} sets its own seed tasks and constraints; drop families, soft_share, seed_source and "
+            "seed_passage_column (or drop the world)"
+        )
+    shape = shape_options(
+        world,
         min_constraints=min_constraints,
         max_constraints=max_constraints,
         max_depth=max_depth,
-        structure_mix=dict(structure_mix or DEFAULT_STRUCTURE_MIX),
-        families=tuple(families) if families else None,
-        soft_share=soft_share,
+        structure_mix=structure_mix,
     )
+    config = ComposeConfig(**shape, families=tuple(families) if families else None, soft_share=soft_share)
     factory = ExampleFactory(
         config,
         seed,
@@ -240,6 +295,7 @@ def build_examples(
         seed_split=seed_split,
         curriculum=curriculum,
         seed_passage_column=seed_passage_column,
+        world=get_world(world) if world else None,
     )
     return list(iter_examples(factory, num_examples, num_proc=num_proc, progress=progress))
 
@@ -249,5 +305,5 @@ def build_dataset(num_examples: int, seed: int = 0, **options: Any) -> Dataset:
 
     Options are those of `build_examples`: max_depth, structure_mix, families, min_constraints,
     max_constraints, soft_share, seed_source (see `data.seeds.load_seed_tasks`), seed_split, seed_passage_column,
-    curriculum, num_proc, progress."""
+    curriculum, world (see `data.worlds`), num_proc, progress."""
     return rows_to_dataset([example.row for example in build_examples(num_examples, seed, **options)])

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import shlex
-import shutil
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-from lsrif_trl.data.builder import build_examples, rows_to_dataset
-from lsrif_trl.data.compose import DEFAULT_STRUCTURE_MIX, parse_mix
-from lsrif_trl.data.hub import dataset_card, push_to_hub, write_card
-from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset, save_dataset, validate_rows
+from lsrif_trl.data.build import BuildOptions, RewriteOptions, answer_to, build_to
+from lsrif_trl.data.builder import shape_options
+from lsrif_trl.data.compose import parse_mix
+from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset
 from lsrif_trl.data.stats import compute_stats, format_stats, write_stats
+from lsrif_trl.data.worlds import WORLDS
 
 EXIT_INVALID = 2
+DEFAULTS = {f.name: f.default for f in fields(BuildOptions)}  # the build owns its defaults
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,20 +27,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--num-examples", type=int, required=True, help="instructions to build")
     build.add_argument("--output", required=True, help="output folder (an existing one needs --overwrite)")
     build.add_argument("--overwrite", action="store_true", help="replace the dataset already in --output")
-    build.add_argument("--seed", type=int, default=0)
-    build.add_argument("--max-depth", type=int, default=1, help="nesting depth (1 as in the paper; up to 3 for eval)")
-    default_mix = ",".join(f"{k}={v}" for k, v in DEFAULT_STRUCTURE_MIX.items())
-    build.add_argument("--structure-mix", default=default_mix, help=f"root kinds and weights (default {default_mix})")
+    build.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    build.add_argument("--world", choices=sorted(WORLDS), help="a preset world (seed tasks, constraints, sizes)")
+    build.add_argument(
+        "--max-depth",
+        type=int,
+        help=f"nesting depth (default {DEFAULTS['max_depth']} as in the paper, or the world's; up to 3 for eval)",
+    )
+    default_mix = ",".join(f"{k}={v}" for k, v in BuildOptions(1).structure_mix.items())
+    build.add_argument("--structure-mix", help=f"root kinds and weights (default {default_mix}, or the world's)")
     build.add_argument("--families", nargs="+", help="constraint families (exact or prefix, e.g. `train`)")
-    build.add_argument("--min-constraints", type=int, default=2)
-    build.add_argument("--max-constraints", type=int, default=8)
-    build.add_argument("--soft-share", type=float, default=0.0, help="share of leaves that are soft constraints")
-    build.add_argument("--seed-source", default="builtin", help="builtin, hub:NAME:SPLIT:COLUMN, or a .jsonl/.txt")
-    build.add_argument("--seed-split", default="train", choices=("train", "eval", "all"), help="seed task split")
+    build.add_argument("--min-constraints", type=int, help=f"default {DEFAULTS['min_constraints']}, or the world's")
+    build.add_argument("--max-constraints", type=int, help=f"default {DEFAULTS['max_constraints']}, or the world's")
+    build.add_argument(
+        "--soft-share", type=float, default=DEFAULTS["soft_share"], help="share of leaves that are soft constraints"
+    )
+    build.add_argument(
+        "--seed-source", default=DEFAULTS["seed_source"], help="builtin, hub:NAME:SPLIT:COLUMN, or a .jsonl/.txt"
+    )
+    build.add_argument(
+        "--seed-split", default=DEFAULTS["seed_split"], choices=("train", "eval", "all"), help="seed task split"
+    )
     build.add_argument("--seed-passage-column", help="with a hub: seed source, the column holding input passages")
-    build.add_argument("--format", choices=FORMATS, default="disk")
+    build.add_argument("--format", choices=FORMATS, default=DEFAULTS["format"])
     build.add_argument("--curriculum", action="store_true", help="emit each instruction's levels I_1..I_k")
-    build.add_argument("--num-proc", type=int, default=1, help="worker processes")
+    build.add_argument("--num-proc", type=int, default=DEFAULTS["num_proc"], help="worker processes")
     build.add_argument("--rewrite-endpoint", help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1)")
     build.add_argument("--rewrite-model", help="model name for the rewriting endpoint")
     build.add_argument("--rewrite-concurrency", type=int, default=8)
@@ -73,6 +83,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--wrong-branch", type=float, default=0.0, help="probability of following a conditional's inactive branch"
     )
     expert.add_argument("--seed", type=int, default=0)
+    expert.add_argument(
+        "--base-sentences", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"),
+        help="filler sentences the experts rewrite, per answer (default 2 4)",
+    )  # fmt: skip
     expert.add_argument("--format", choices=FORMATS, default="disk")
     expert.add_argument("--overwrite", action="store_true", help="replace a dataset already saved at --output")
     expert.set_defaults(func=run_expert)
@@ -84,83 +98,57 @@ def _families(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(f for value in values for f in value.split(",") if f)
 
 
-def build_command(args: argparse.Namespace) -> str:
-    """The full `lsrif data build` command line of these arguments, every option spelled out (for the card)."""
-    parts = ["lsrif", "data", "build", "--num-examples", str(args.num_examples), "--output", args.output]
-    for name in ("seed", "max_depth", "structure_mix", "min_constraints", "max_constraints", "soft_share"):
-        parts += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    parts += ["--seed-source", args.seed_source, "--seed-split", args.seed_split, "--format", args.format]
-    if args.seed_passage_column:
-        parts += ["--seed-passage-column", args.seed_passage_column]
-    if args.families:
-        parts += ["--families", *_families(args.families)]
-    if args.curriculum:
-        parts.append("--curriculum")
-    if args.rewrite_endpoint:
-        parts += ["--rewrite-endpoint", args.rewrite_endpoint, "--rewrite-model", args.rewrite_model]
-    return shlex.join(parts)
-
-
 def run_build(args: argparse.Namespace) -> int:
-    """Build, optionally reword, validate, save, report and push; returns the exit code."""
+    """Build, optionally reword, validate, save, report and push (`data.build.build_to`); the exit code."""
     if bool(args.rewrite_endpoint) != bool(args.rewrite_model):
         print("error: --rewrite-endpoint and --rewrite-model go together", file=sys.stderr)
         return EXIT_INVALID
-    output = Path(args.output)
-    if output.exists() and not args.overwrite and (output.is_file() or any(output.iterdir())):
-        print(
-            f"error: --output {output} already holds files (a dataset built earlier?); nothing was changed. Pass "
-            "--overwrite to replace it, or choose another --output",
-            file=sys.stderr,
+    rewrite = None
+    if args.rewrite_endpoint:
+        rewrite = RewriteOptions(
+            args.rewrite_endpoint,
+            args.rewrite_model,
+            args.rewrite_concurrency,
+            args.rewrite_cache,
+            args.rewrite_api_key_env,
         )
-        return EXIT_INVALID
     try:
-        options = {
-            "max_depth": args.max_depth,
-            "structure_mix": parse_mix(args.structure_mix),
-            "families": _families(args.families),
-            "min_constraints": args.min_constraints,
-            "max_constraints": args.max_constraints,
-            "soft_share": args.soft_share,
-            "seed_source": args.seed_source,
-            "seed_split": args.seed_split,
-            "seed_passage_column": args.seed_passage_column,
-            "curriculum": args.curriculum,
-        }
-        examples = build_examples(args.num_examples, args.seed, num_proc=args.num_proc, progress=True, **options)
-    except ValueError as err:
+        shape = shape_options(
+            args.world,
+            max_depth=args.max_depth,
+            structure_mix=parse_mix(args.structure_mix) if args.structure_mix else None,
+            min_constraints=args.min_constraints,
+            max_constraints=args.max_constraints,
+        )
+        options = BuildOptions(
+            num_examples=args.num_examples,
+            seed=args.seed,
+            **shape,
+            families=_families(args.families),
+            world=args.world,
+            soft_share=args.soft_share,
+            seed_source=args.seed_source,
+            seed_split=args.seed_split,
+            seed_passage_column=args.seed_passage_column,
+            curriculum=args.curriculum,
+            num_proc=args.num_proc,
+            format=args.format,
+            overwrite=args.overwrite,
+            rewrite=rewrite,
+            push_to_hub=args.push_to_hub,
+            private=args.private,
+            progress=True,
+        )
+        report = build_to(args.output, options)
+    except ValueError as err:  # BuildError and a bad --structure-mix alike
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
-    build_info = {"command": build_command(args), "seed": args.seed, "options": options}
-    rows = [example.row for example in examples]
-    if args.rewrite_endpoint:
-        from lsrif_trl.data.rewrite import RewriteClient, RewriteError, rewrite_examples
-
-        cache = args.rewrite_cache or str(Path(args.output).resolve().parent / "rewrite_cache.sqlite")
-        client = RewriteClient(
-            args.rewrite_endpoint, args.rewrite_model, api_key_env=args.rewrite_api_key_env, cache_path=cache
-        )
-        try:
-            rows, report = rewrite_examples(examples, client, concurrency=args.rewrite_concurrency, progress=True)
-        except RewriteError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_INVALID
-        finally:
-            client.close()
-        print(report.summary())
-        build_info["rewrite_note"] = f"Wording rewritten by `{args.rewrite_model}`: {report.summary()}."
-    dataset = validate_rows(rows_to_dataset(rows), source="built dataset")
-    out = save_dataset(dataset, args.output, args.format)
-    out_dir = out if out.is_dir() else out.parent
-    stats = compute_stats(dataset)
-    print(format_stats(stats))
-    json_path, png_path = write_stats(stats, out_dir)
-    card = dataset_card(stats, build_info)
-    write_card(card, out_dir)
-    print(f"wrote {len(dataset)} rows to {out}; stats in {json_path} and {png_path}")
-    if args.push_to_hub:
-        push_to_hub(dataset, args.push_to_hub, card, private=args.private)
-        print(f"pushed to https://huggingface.co/datasets/{args.push_to_hub}")
+    if report.rewrite_summary:
+        print(report.rewrite_summary)
+    print(format_stats(report.stats))
+    print(f"wrote {report.rows} rows to {report.output}; stats in {report.stats_json} and {report.stats_png}")
+    if report.pushed_to:
+        print(f"pushed to https://huggingface.co/datasets/{report.pushed_to}")
     return 0
 
 
@@ -216,7 +204,7 @@ def _output_problem(output: Path, data: str, overwrite: bool) -> str | None:
 
 def run_expert(args: argparse.Namespace) -> int:
     """Answer every row with the tree expert, save rows + `completion` (and expert.json), report; exit code."""
-    from lsrif_trl.data.expert import ExpertConfig, answer_rows
+    from lsrif_trl.data.expert import ExpertConfig
 
     output = Path(args.output)
     try:
@@ -229,7 +217,7 @@ def run_expert(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        dataset = load_training_dataset(args.data, split=args.split)
+        report = answer_to(args.data, output, config, args.seed, args.split, args.format, tuple(args.base_sentences))
     except DatasetValidationError as err:
         print("\n".join(err.errors), file=sys.stderr)
         print(
@@ -239,20 +227,6 @@ def run_expert(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
-    answers, report = answer_rows(dataset, args.seed, config)
-    if "completion" in dataset.column_names:
-        dataset = dataset.remove_columns("completion")
-    dataset = dataset.add_column("completion", answers)
-    staging = output.with_name(f".{output.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_dataset(dataset, staging, args.format)
-    settings = {"data": args.data, "split": args.split, "seed": args.seed, **dataclasses.asdict(config)}
-    (staging / "expert.json").write_text(
-        json.dumps({"settings": settings, "report": dataclasses.asdict(report)}, indent=2) + "\n"
-    )
-    if output.exists():
-        shutil.rmtree(output)
-    staging.rename(output)
     print(report.summary())
-    print(f"wrote {len(dataset)} rows with a `completion` column to {output}")
+    print(f"wrote {report.rows} rows with a `completion` column to {output}")
     return 0

@@ -232,15 +232,19 @@ def _blocked_ids(pool: ConstraintPool, constraint_id: str, kind: str) -> frozens
     return frozenset(i for i, k in candidates if id_conflict(constraint_id, kind, i, k))
 
 
-def sample_leaves(n: int, pool: ConstraintPool, rng: random.Random) -> list[ConstraintNode]:
+def sample_leaves(
+    n: int, pool: ConstraintPool, rng: random.Random, given: tuple[ConstraintNode, ...] = ()
+) -> list[ConstraintNode]:
     """`n` constraints with freshly sampled kwargs that break no compatibility rule with one another.
 
     Ids that clash with a chosen one are never drawn (same distribution as rejecting them, without the
-    wasted draws); only the kwargs-dependent rules (5-7) reject a drawn constraint."""
+    wasted draws); only the kwargs-dependent rules (5-7) reject a drawn constraint. `given` leaves come first
+    and every new leaf must be compatible with them; they are not checked against each other (a world's
+    conflicting conditional branches)."""
     for _ in range(MAX_SET_RESTARTS):
-        chosen: list[ConstraintNode] = []
-        bounds: list[tuple[int, int | None]] = []
-        blocked: set[str] = set()
+        chosen: list[ConstraintNode] = list(given)
+        bounds: list[tuple[int, int | None]] = [_word_bounds(leaf) for leaf in given]
+        blocked: set[str] = set().union(*(_blocked_ids(pool, leaf.id, leaf.kind) for leaf in given))
         while len(chosen) < n:
             for _ in range(MAX_SLOT_DRAWS if not blocked.issuperset(pool.hard) else 0):
                 leaf = pool.draw(rng, blocked)
@@ -373,6 +377,38 @@ class Condition:
 
     text: str
     holds: bool
+
+
+def _slots(part: Slot | GroupShape | ConditionalShape) -> list[int]:
+    if isinstance(part, Slot):
+        return [part.index]
+    children = (part.then, part.else_) if isinstance(part, ConditionalShape) else part.children
+    return [index for child in children for index in _slots(child)]
+
+
+def branch_slots(shape: Shape) -> list[tuple[int, int]] | None:
+    """For each conditional (by its index), one slot of its `then` and one of its `else` branch, no slot used
+    twice (inner conditionals choose first); None when a branch has no slot left (a conditional as a branch)."""
+    claimed: dict[int, tuple[int, int]] = {}
+    used: set[int] = set()
+
+    def visit(part: Slot | GroupShape | ConditionalShape) -> bool:
+        if isinstance(part, Slot):
+            return True
+        children = (part.then, part.else_) if isinstance(part, ConditionalShape) else part.children
+        if not all(visit(child) for child in children):
+            return False
+        if isinstance(part, ConditionalShape):
+            free = [[i for i in _slots(branch) if i not in used] for branch in (part.then, part.else_)]
+            if not all(free):
+                return False
+            claimed[part.index] = (free[0][0], free[1][0])
+            used.update(claimed[part.index])
+        return True
+
+    if not visit(shape.tree):
+        return None
+    return [claimed[index] for index in range(shape.n_conditionals)]
 
 
 def fill_shape(shape: Shape, leaves: list[ConstraintNode], conditions: list[Condition]) -> Node:

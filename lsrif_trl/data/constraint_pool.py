@@ -6,8 +6,9 @@ import functools
 import importlib
 import pkgutil
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 import lsrif_trl.constraints
 from lsrif_trl.constraints.registry import constraint_ids, families, get_constraint, get_spec
@@ -37,11 +38,14 @@ def family_matches(family: str, selectors: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class ConstraintPool:
-    """Hard (registry) and soft (`constraints.soft` catalogue) ids to draw from, and the share of soft leaves."""
+    """Hard (registry) and soft (`constraints.soft` catalogue) ids to draw from, and the share of soft leaves.
+
+    `kwargs_source(id, rng)` replaces the constraints' own kwargs samplers (a world's small vocabulary)."""
 
     hard: tuple[str, ...]
     soft: tuple[str, ...]
     soft_share: float = 0.0
+    kwargs_source: Callable[[str, random.Random], dict[str, Any]] | None = None
 
     @classmethod
     def from_families(cls, selectors: tuple[str, ...] | None, soft_share: float = 0.0) -> ConstraintPool:
@@ -77,4 +81,5 @@ class ConstraintPool:
             return ConstraintNode(id=soft.id, kind="soft", text=rng.choice(soft.texts))
         constraint_id = rng.choice(open_ids)
         constraint = get_constraint(constraint_id)
-        return ConstraintNode(id=constraint_id, kind="hard", kwargs=constraint.validate(constraint.sample_kwargs(rng)))
+        kwargs = self.kwargs_source(constraint_id, rng) if self.kwargs_source else constraint.sample_kwargs(rng)
+        return ConstraintNode(id=constraint_id, kind="hard", kwargs=constraint.validate(kwargs))

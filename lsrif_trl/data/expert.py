@@ -160,16 +160,23 @@ def row_rng(seed: int, row_id: str) -> random.Random:
 
 
 def answer_rows(
-    rows: Iterable[Mapping[str, Any]], seed: int, config: ExpertConfig = ExpertConfig()
+    rows: Iterable[Mapping[str, Any]],
+    seed: int,
+    config: ExpertConfig = ExpertConfig(),
+    base_sentences: tuple[int, int] = (2, 4),
 ) -> tuple[list[str], ExpertReport]:
-    """The expert's answer to every row (its `structure` or IFEval columns) and the counts over them.
+    """The expert's answer to every row (its `structure` or IFEval columns) and the counts over them; each
+    answer rewrites a base text of `base_sentences` (min, max) filler sentences.
 
     A row's answer depends only on the seed, the row's `id` (its index when it has none) and its tree."""
+    low, high = base_sentences
+    if not 1 <= low <= high:
+        raise ValueError(f"base_sentences={base_sentences}: need 1 <= min <= max")
     report, answers = ExpertReport(), []
     for index, row in enumerate(rows):
         tree = row_tree(row).tree
         rng = row_rng(seed, str(row.get("id", index)))
-        answer = expert_answer(tree, base_text(rng), rng, config)
+        answer = expert_answer(tree, base_text(rng, low, high), rng, config)
         report.add(answer, tree)
         answers.append(answer.text)
     return answers, report

@@ -18,11 +18,11 @@ from pyarrow import ArrowException
 
 from lsrif_trl.data.constraint_pool import load_all_constraints
 from lsrif_trl.jsonl import read_objects
+from lsrif_trl.sources import looks_like_hub_id
 from lsrif_trl.trees import DatasetTrees, TreeReader
 
 ROLES = ("system", "user", "assistant")
 FORMATS = ("disk", "parquet", "jsonl")
-SUFFIXES = (".parquet", ".jsonl", ".json")
 MAX_REPORTED_ERRORS = 50
 
 
@@ -134,15 +134,6 @@ def validate_rows(dataset: Dataset, source: str = "dataset") -> Dataset:
     """`dataset` unchanged if every row follows the contract; a DatasetValidationError listing problems otherwise."""
     validated_trees(dataset, source)
     return dataset
-
-
-def looks_like_hub_id(name: str) -> bool:
-    """Whether `name`, not found on disk, reads as a Hub dataset id (`name` or `owner/name`) rather than a local
-    path (one starting with `.`, `/` or `~`, with a data file suffix, with two or more `/`, or inside an existing
-    folder)."""
-    path = Path(name)
-    local = name.startswith((".", "/", "~")) or name.count("/") > 1 or path.suffix.lower() in SUFFIXES
-    return not (local or ("/" in name and path.parent.is_dir()))
 
 
 def read_jsonl(path: Path) -> Dataset:

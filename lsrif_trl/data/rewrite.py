@@ -1,34 +1,29 @@
 """Optional LLM rewording of built instructions through any OpenAI-compatible `/chat/completions` endpoint.
 
 The model only rewords the instruction (task + constraints); the passage is kept verbatim and the tree stays
-the ground truth. Calls run on a thread pool of `concurrency` workers, retry 429/5xx/timeouts with exponential
-backoff (honouring `Retry-After`), and land in an sqlite cache keyed by a hash of model + messages, so an
-interrupted build resumes without repeating calls. A rewrite is accepted only if `check_rewrite` finds every
+the ground truth. Calls go through `lsrif_trl.chat.ChatClient` (`concurrency` in flight, 429/5xx/timeouts and
+malformed replies retried with capped backoff, a per-attempt and a per-rewrite deadline) and land in an sqlite
+cache keyed by a hash of model + messages + sampling settings, so an interrupted build resumes without
+repeating calls. A rewrite is accepted only if `check_rewrite` finds every
 constraint's key facts in it; otherwise the row keeps its original wording. The API key is read from an
 environment variable, sent only in the Authorization header, and never logged or put in an error message.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import sqlite3
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from lsrif_trl.chat.cache import ResponseCache, request_key
+from lsrif_trl.chat.client import ChatClient, ChatError, EndpointRefused, reply_text
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.data.builder import BuiltExample
-from lsrif_trl.data.http_retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
 from lsrif_trl.data.rewrite_checks import check_rewrite
 from lsrif_trl.rewards.think import MODEL_REPLY
 
@@ -39,40 +34,10 @@ SYSTEM_PROMPT = (
     "in each case, and the order of any steps. Do not add, drop or soften requirements, do not answer the "
     "instruction, and do not quote any passage. Reply with the rewritten instruction only."
 )
-FATAL_STATUSES = frozenset({401, 403, 404})  # wrong key, model or URL: every call would fail the same way
 
 
 class RewriteError(RuntimeError):
     """The endpoint refuses every call (bad key, unknown model or URL): stop the build."""
-
-
-class RequestFailed(RuntimeError):
-    """One call failed after all retries (or with a non-retryable status); its row keeps the original."""
-
-
-class ResponseCache:
-    """Model responses by request hash in an sqlite file; each write is committed at once (safe to interrupt)."""
-
-    def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, content TEXT NOT NULL)")
-        self._db.commit()
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            found = self._db.execute("SELECT content FROM responses WHERE key = ?", (key,)).fetchone()
-        return found[0] if found else None
-
-    def put(self, key: str, content: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO responses (key, content) VALUES (?, ?)", (key, content))
-            self._db.commit()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 def clean_reply(content: str) -> str:
@@ -87,29 +52,38 @@ def clean_reply(content: str) -> str:
 
 @dataclass
 class RewriteClient:
-    """Chat-completions calls with retries, backoff and the on-disk cache; safe to share between threads."""
+    """Rewording calls through `chat.ChatClient` (retries, deadline, `concurrency` in flight) with the on-disk
+    cache in front; safe to share between threads."""
 
     base_url: str
     model: str
     api_key_env: str = "OPENAI_API_KEY"
     cache_path: str | Path | None = None
-    timeout: float = 60.0
+    concurrency: int = 8
+    timeout: float = 60.0  # seconds one attempt may take, reply included
+    deadline: float | None = 300.0  # seconds one rewrite may take, retries and waits included
     max_retries: int = 4
     backoff: float = 1.0  # seconds before the first retry (jittered); doubles each time, capped at `max_backoff`
     max_backoff: float = 30.0
     temperature: float = 0.0
     max_tokens: int = 1024
-    stats: Counter = field(default_factory=Counter)
+    cache_hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self.url = chat_completions_url(self.base_url)
-        self._retry = RetryPolicy(self.max_retries, self.backoff, self.max_backoff)
+        self._chat = ChatClient(
+            self.base_url,
+            api_key_env=self.api_key_env,
+            concurrency=self.concurrency,
+            timeout=self.timeout,
+            deadline=self.deadline,
+            retry=RetryPolicy(self.max_retries, self.backoff, self.max_backoff),
+        )
         self._cache = ResponseCache(self.cache_path) if self.cache_path else None
-        self._stats_lock = threading.Lock()
 
-    def _count(self, name: str) -> None:
-        with self._stats_lock:
-            self.stats[name] += 1
+    @property
+    def stats(self) -> Counter[str]:
+        """Requests, retries, failures and HTTP statuses of the chat client, and cache hits."""
+        return Counter({**self._chat.stats, "cache_hits": self.cache_hits})
 
     def _payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         return {
@@ -121,67 +95,32 @@ class RewriteClient:
 
     def cache_key(self, messages: list[dict[str, str]]) -> str:
         """Hash of everything that determines the answer (model, messages, sampling settings)."""
-        return hashlib.sha256(json.dumps(self._payload(messages), sort_keys=True).encode()).hexdigest()
+        return request_key(self._payload(messages))
+
+    def submit(self, messages: list[dict[str, str]]) -> Future[str]:
+        """The reply's text as a future: already done when the cache has it, else sent to the endpoint."""
+        cached = self._cache.get(self.cache_key(messages)) if self._cache is not None else None
+        if cached is None:
+            return self._chat.submit(self._payload(messages), reply_text)
+        self.cache_hits += 1
+        done: Future[str] = Future()
+        done.set_result(cached)
+        return done
+
+    def remember(self, messages: list[dict[str, str]], content: str) -> None:
+        """Put a reply in the cache (a no-op without one)."""
+        if self._cache is not None:
+            self._cache.put(self.cache_key(messages), content)
 
     def complete(self, messages: list[dict[str, str]]) -> str:
-        """The assistant reply's content, from the cache or the endpoint (with retries)."""
-        key = self.cache_key(messages)
-        if self._cache is not None:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._count("cache_hits")
-                return cached
-        content = self._request_with_retries(self._payload(messages))
-        if self._cache is not None:
-            self._cache.put(key, content)
-        return content
-
-    def _request_with_retries(self, payload: dict[str, Any]) -> str:
-        last_problem = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self._count("retries")
-            retry_after = None
-            try:
-                self._count("requests")
-                return self._request(payload)
-            except urllib.error.HTTPError as err:
-                if err.code in FATAL_STATUSES:
-                    raise RewriteError(
-                        f"{self.url} answered HTTP {err.code} ({err.reason}); check the URL, the model name "
-                        f"{self.model!r} and the key in ${self.api_key_env}"
-                    ) from None
-                if err.code not in RETRY_STATUSES:
-                    raise RequestFailed(f"HTTP {err.code} ({err.reason})") from None
-                last_problem = f"HTTP {err.code}"
-                retry_after = err.headers.get("Retry-After") if err.headers else None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError, ValueError, KeyError) as err:
-                last_problem = f"{type(err).__name__}: {getattr(err, 'reason', err)}"
-            if attempt < self.max_retries:
-                time.sleep(self._retry.delay(attempt, retry_after))
-        self._count("failures")
-        raise RequestFailed(f"gave up after {self.max_retries + 1} attempts (last: {last_problem})")
-
-    def _request(self, payload: dict[str, Any]) -> str:
-        headers = {"Content-Type": "application/json"}
-        api_key = os.environ.get(self.api_key_env)
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        request = urllib.request.Request(self.url, data=json.dumps(payload).encode(), headers=headers, method="POST")
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            body = json.loads(response.read().decode("utf-8"))
-        return self._reply(body)
-
-    def _reply(self, body: dict[str, Any]) -> str:
-        """What `complete` returns (and caches) for a response body: the reply's text. Subclasses (the soft-
-        constraint judge) override it together with `_payload` to keep more of the body, such as logprobs."""
-        content = body["choices"][0]["message"]["content"]
-        if not isinstance(content, str):
-            raise ValueError("the reply has no text content")
+        """The assistant reply's content, from the cache or the endpoint; ChatError when the call fails."""
+        content = self.submit(messages).result()
+        self.remember(messages, content)
         return content
 
     def close(self) -> None:
-        """Close the cache file."""
+        """Close the connections and the cache file."""
+        self._chat.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -214,30 +153,27 @@ class RewriteReport:
 
 
 def rewrite_examples(
-    examples: Sequence[BuiltExample], client: RewriteClient, concurrency: int = 8, progress: bool = False
+    examples: Sequence[BuiltExample], client: RewriteClient, progress: bool = False
 ) -> tuple[list[dict[str, Any]], RewriteReport]:
-    """The examples' rows with accepted rewrites swapped into their prompts, and the report."""
-    if concurrency < 1:
-        raise ValueError(f"concurrency={concurrency}: must be >= 1")
+    """The examples' rows with accepted rewrites swapped into their prompts, and the report. Every distinct
+    instruction is sent at once; the client bounds how many are in flight."""
     instructions = sorted({example.rendered.instruction for example in examples})
-
-    def call(instruction: str) -> str | None:
-        try:
-            return clean_reply(client.complete(rewrite_messages(instruction)))
-        except RequestFailed:
-            return None
-
+    futures = {instruction: client.submit(rewrite_messages(instruction)) for instruction in instructions}
     replies: dict[str, str | None] = {}
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(call, instruction) for instruction in instructions]
-        try:
-            for instruction, future in zip(
-                instructions, tqdm(futures, desc="rewriting", disable=not progress), strict=True
-            ):
-                replies[instruction] = future.result()
-        except BaseException:  # a refused key or Ctrl-C: drop the queued calls instead of sending them all
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    try:
+        for instruction in tqdm(instructions, desc="rewriting", disable=not progress):
+            try:
+                content = futures[instruction].result()
+            except EndpointRefused as err:
+                raise RewriteError(str(err)) from None
+            except ChatError:
+                replies[instruction] = None
+                continue
+            client.remember(rewrite_messages(instruction), content)
+            replies[instruction] = clean_reply(content)
+    finally:  # a refused key or Ctrl-C: drop the calls not yet made instead of sending them all
+        for future in futures.values():
+            future.cancel()
     report = RewriteReport(total=len(examples))
     rows = []
     for example in examples:

@@ -2,6 +2,7 @@
 
 `load_seed_tasks(source, split)` reads one of:
 - `"builtin"`: the tasks written for this project (`lsrif_trl/resources/seed_tasks.jsonl`);
+- `"toy"`: the one-line scenes of the toy world (`lsrif_trl/resources/toy_seed_tasks.jsonl`, see `data.worlds`);
 - `"hub:NAME:SPLIT:COLUMN"` or `"hub:NAME:CONFIG:SPLIT:COLUMN"`: one text column of a Hugging Face dataset
   (NAME may also be a local dataset directory); `passage_column=` adds an input passage per row;
 - a local `.jsonl` file in the builtin schema (`task` required; `id`, `domain`, `genre`, `passage` optional),
@@ -29,6 +30,8 @@ SPLITS = ("all", "train", "eval")
 DEFAULT_EVAL_FRACTION = 0.1
 UNSPECIFIED = "unspecified"  # domain/genre of tasks whose source does not say
 _JSONL_FIELDS = {"id", "task", "domain", "genre", "passage"}
+# Seed sources shipped with the package: name -> file in lsrif_trl/resources.
+RESOURCE_SOURCES = {"builtin": "seed_tasks.jsonl", "toy": "toy_seed_tasks.jsonl"}
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,9 @@ def load_seed_tasks(
         raise ValueError(f"limit={limit}: expected a positive number of tasks")
     if passage_column is not None and not source.startswith("hub:"):
         raise ValueError("passage_column applies to hub:... sources only; a .jsonl file carries `passage` itself")
-    if source == "builtin":
-        resource = importlib.resources.files("lsrif_trl") / "resources" / "seed_tasks.jsonl"
-        tasks = _parse_jsonl(resource.read_text(encoding="utf-8").splitlines(), "builtin seed_tasks.jsonl")
+    if source in RESOURCE_SOURCES:
+        resource = importlib.resources.files("lsrif_trl") / "resources" / RESOURCE_SOURCES[source]
+        tasks = _parse_jsonl(resource.read_text(encoding="utf-8").splitlines(), f"{source} {RESOURCE_SOURCES[source]}")
     elif source.startswith("hub:"):
         tasks = _load_hub(source, passage_column)
     else:
@@ -91,7 +94,8 @@ def load_seed_tasks(
 def _load_file(path: Path) -> list[SeedTask]:
     if not path.is_file():
         raise ValueError(
-            f"seed source {str(path)!r}: no such file; use 'builtin', 'hub:NAME:SPLIT:COLUMN', a .jsonl or a .txt file"
+            f"seed source {str(path)!r}: no such file; use {' or '.join(map(repr, RESOURCE_SOURCES))}, "
+            "'hub:NAME:SPLIT:COLUMN', a .jsonl or a .txt file"
         )
     lines = path.read_text(encoding="utf-8").splitlines()
     if path.suffix == ".jsonl":

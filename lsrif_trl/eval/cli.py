@@ -10,9 +10,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lsrif_trl.data.http_retry import RetryPolicy
+from lsrif_trl.chat.retry import RetryPolicy
+from lsrif_trl.data.worlds import WORLDS
 from lsrif_trl.eval import lsr
-from lsrif_trl.eval.generation import BACKENDS, GenerationError, SamplingParams
+from lsrif_trl.eval.generation import BACKENDS, GENERATION_RETRIES, GenerationError, SamplingParams
 from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.registry import FILE_BENCHMARKS
 from lsrif_trl.eval.report import compare_runs
@@ -81,7 +82,21 @@ def add_lsr_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentP
         help="build the benchmark from these constraint families (a family or a prefix) instead of the official "
         "IFEval ones (`ifeval`), e.g. families held out of training",
     )
+    add_world_arguments(parser)
     return parser
+
+
+def add_world_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--world` and its held-out set's seed and size, instead of LSR-Eval v1."""
+    world = parser.add_argument_group("a builder world's held-out set instead of LSR-Eval v1")
+    world.add_argument("--world", choices=sorted(WORLDS), help="build the prompts in this world (`lsrif data build`)")
+    world.add_argument("--eval-seed", type=int, default=0, help="with --world: the build seed of the prompts")
+    world.add_argument("--num-prompts", type=int, default=200, help="with --world: how many prompts (default 200)")
+
+
+def lsr_benchmark(args: argparse.Namespace) -> LSRBenchmark:
+    """The benchmark the parsed `lsr` / `lsr-prompts` arguments ask for (ValueError for a bad combination)."""
+    return LSRBenchmark(args.families, args.world, args.eval_seed, args.num_prompts)
 
 
 def add_file_benchmark_parser(
@@ -139,6 +154,7 @@ def add_lsr_prompts_parser(benchmarks: argparse._SubParsersAction) -> argparse.A
     )
     parser.add_argument("--output", type=Path, required=True, help="the JSONL file to write")
     parser.add_argument("--families", nargs="+", metavar="FAMILY", help="as for `lsrif eval lsr`")
+    add_world_arguments(parser)
     parser.set_defaults(func=run_lsr_prompts)
     return parser
 
@@ -199,8 +215,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     gen.add_argument("--base-url", help="openai: the server's /v1 URL, e.g. http://localhost:8000/v1")
     gen.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: env variable holding the API key")
     gen.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
-    gen.add_argument("--timeout", type=float, default=300.0, help="openai: seconds to wait for a reply, per attempt")
-    gen.add_argument("--max-retries", type=int, default=5, help="openai: retries per request (with backoff)")
+    gen.add_argument(
+        "--timeout", type=float, default=300.0, help="openai: seconds one attempt may take, whole reply included"
+    )
+    gen.add_argument(
+        "--deadline",
+        type=float,
+        help="openai: seconds one request may take, retries and waits included (default: none)",
+    )
+    gen.add_argument(
+        "--max-retries", type=int, default=GENERATION_RETRIES, help="openai: retries per request (with backoff)"
+    )
     out = parser.add_argument_group("reporting")
     out.add_argument("--model-card", type=Path, help="add the results to this model card (README.md, model-index)")
     out.add_argument("--report-to", choices=["none", "wandb", "trackio"], default="none")
@@ -241,6 +266,7 @@ def request_from_args(args: argparse.Namespace) -> EvalRequest:
                 "api_key_env": args.api_key_env,
                 "concurrency": args.concurrency,
                 "timeout": args.timeout,
+                "deadline": args.deadline,
                 "retry": RetryPolicy(max_retries=args.max_retries),
             }
     return EvalRequest(
@@ -281,7 +307,12 @@ def run_ifeval(args: argparse.Namespace) -> int:
 
 def run_lsr(args: argparse.Namespace) -> int:
     """Generate (with --model) and score LSR-Eval; print the metrics; 2 on bad input."""
-    return _run(LSRBenchmark(args.families), args)
+    try:
+        benchmark = lsr_benchmark(args)
+    except ValueError as err:
+        print(f"lsrif eval lsr: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run(benchmark, args)
 
 
 def run_file_benchmark(benchmark: type[FileBenchmark], args: argparse.Namespace) -> int:
@@ -297,7 +328,7 @@ def run_file_benchmark(benchmark: type[FileBenchmark], args: argparse.Namespace)
 def run_lsr_prompts(args: argparse.Namespace) -> int:
     """Write the benchmark's prompts; 2 on bad input."""
     try:
-        path = lsr.write_benchmark(LSRBenchmark(args.families).load(), args.output)
+        path = lsr.write_benchmark(lsr_benchmark(args).load(), args.output)
     except (ValueError, OSError) as err:
         print(f"lsrif eval lsr-prompts: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

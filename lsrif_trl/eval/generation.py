@@ -7,28 +7,25 @@ as it arrives, so a run that stops (crash, dead server, Ctrl-C) resumes with the
 from __future__ import annotations
 
 import functools
-import http.client
 import json
 import os
-import re
-import threading
 import time
-import urllib.error
-import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lsrif_trl.data.http_retry import RETRY_STATUSES, RetryPolicy, chat_completions_url
+from lsrif_trl.chat.client import ChatClient, ChatError, MalformedReply, reply_message
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, split_completion
+from lsrif_trl.sources import is_local, looks_like_hub_id
 
 BACKENDS = ("transformers", "vllm", "openai")
-# A Hub repo id: "name" or "org/name" with the characters the Hub allows.
-_HUB_ID = re.compile(r"^(?:[\w.-]+/)?[\w.-]+$")
+# Retries of one evaluation request: a long evaluation rides out a busy server longer than a training-time judge.
+GENERATION_RETRIES = 5
 
 
 class GenerationError(RuntimeError):
@@ -280,7 +277,9 @@ class VLLMGenerator(Generator):
 
 
 class OpenAIGenerator(Generator):
-    """Any server speaking `/v1/chat/completions` (vLLM serve, SGLang, hosted APIs), with bounded concurrency."""
+    """Any server speaking `/v1/chat/completions` (vLLM serve, SGLang, hosted APIs) through `chat.ChatClient`:
+    at most `concurrency` requests in flight, each attempt cut after `timeout` seconds wall-clock (reply
+    included), the whole request after `deadline` seconds (None: attempts x timeout + backoff bound it)."""
 
     backend = "openai"
 
@@ -293,27 +292,29 @@ class OpenAIGenerator(Generator):
         api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = 8,
         timeout: float = 300.0,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(model, sampling, answer_policy)  # the server's template is not visible from here
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-        self.url = chat_completions_url(base_url)
-        self._api_key = os.environ.get(api_key_env)  # read here, sent only in the header, never logged
-        self.concurrency = concurrency
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self.client = ChatClient(
+            base_url,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            timeout=timeout,
+            deadline=deadline,
+            retry=retry or RetryPolicy(max_retries=GENERATION_RETRIES),
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.url.removesuffix("/chat/completions")}
+        return {**super().describe(), "base_url": self.client.url.removesuffix("/chat/completions")}
 
     def _messages(self, prompt: str) -> list[dict[str, str]]:
         """The chat messages one request sends (a single user turn; judges of multi-turn benchmarks send more)."""
         return [{"role": "user", "content": prompt}]
 
-    def _body(self, prompt: str) -> bytes:
+    def _payload(self, prompt: str) -> dict[str, Any]:
         s = self.sampling
-        body: dict[str, Any] = {
+        payload: dict[str, Any] = {
             "model": self.model_name,
             "messages": self._messages(prompt),
             "max_tokens": s.max_new_tokens,
@@ -322,76 +323,44 @@ class OpenAIGenerator(Generator):
             "seed": s.seed,
         }
         if s.chat_template_kwargs:  # a vLLM / SGLang extension; sent only when asked for
-            body["chat_template_kwargs"] = s.chat_template_kwargs
-        return json.dumps(body).encode()
-
-    def _post_once(self, body: bytes) -> dict[str, Any]:
-        headers = {"Content-Type": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-            return json.loads(reply.read())
-
-    def complete(self, prompt: str, stop: threading.Event | None = None) -> GenerationResult:
-        """One chat completion, retried on timeouts, dropped connections, 429 and 5xx answers.
-
-        Setting `stop` (another request failed for good) ends the retries early with CancelledError."""
-        stop = stop or threading.Event()
-        body = self._body(prompt)
-        for attempt in range(self.retry.max_retries + 1):
-            retry_after = None
-            try:
-                return self._parse(prompt, self._post_once(body))
-            except urllib.error.HTTPError as error:
-                detail = error.read()[:300].decode(errors="replace")
-                if error.code not in RETRY_STATUSES:
-                    raise GenerationError(f"{self.url} answered HTTP {error.code}: {detail}") from None
-                last = f"HTTP {error.code}: {detail}"
-                retry_after = error.headers.get("Retry-After")
-            except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out, cut short
-                last = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
-            except (json.JSONDecodeError, KeyError, IndexError, TypeError) as error:
-                last = f"malformed reply ({type(error).__name__}: {error})"
-            if attempt < self.retry.max_retries and stop.wait(self.retry.delay(attempt, retry_after)):
-                raise CancelledError
-        raise GenerationError(f"{self.url} failed after {self.retry.max_retries + 1} attempts; last error: {last}")
-
-    def _parse(self, prompt: str, reply: dict[str, Any]) -> GenerationResult:
-        choice = reply["choices"][0]
-        tokens = (reply.get("usage") or {}).get("completion_tokens")
-        # Reasoning servers may return the thinking in its own message field; make_result keeps it.
-        message = {**choice["message"], "role": "assistant"}
-        return make_result(prompt, message, tokens, choice.get("finish_reason"), self.answer_policy)
+            payload["chat_template_kwargs"] = s.chat_template_kwargs
+        return payload
 
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
-        failures: list[str] = []
-        stop = threading.Event()
-
-        def task(prompt: str) -> GenerationResult:
-            if stop.is_set():  # a request already failed for good: do not start new ones
-                raise CancelledError
-            return self.complete(prompt, stop)
-
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures: list[Future[GenerationResult]] = [pool.submit(task, p) for p in prompts]
-            try:
-                for future in as_completed(futures):
-                    try:
-                        yield future.result()
-                    except CancelledError:
-                        continue
-                    except GenerationError as error:
-                        failures.append(str(error))
-                        stop.set()
-                        for pending in futures:
-                            pending.cancel()
-            finally:
-                stop.set()
+        """All prompts in flight at once (bounded by the client); the first failure cancels the rest."""
+        submitted = self.client.submit_all([self._payload(p) for p in prompts], _parse_reply)
+        futures: dict[Future[Reply], str] = dict(zip(submitted, prompts, strict=True))
+        try:
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if error is None:
+                    yield make_result(futures[future], *future.result(), self.answer_policy)
+                    continue
                 for pending in futures:
                     pending.cancel()
-        if failures:
-            raise GenerationError(f"{len(failures)} request(s) failed; rerun to resume. First: {failures[0]}")
+                if isinstance(error, ChatError):
+                    raise GenerationError(f"a request failed; rerun to resume. {error}") from None
+                raise error
+        finally:
+            for pending in futures:
+                pending.cancel()
+
+
+Reply = tuple[dict[str, Any], int | None, str | None]  # assistant message, completion tokens, finish reason
+
+
+def _parse_reply(body: Any) -> Reply:
+    """What `make_result` needs from a chat-completions body; MalformedReply when the message is not there."""
+    # Reasoning servers may return the thinking in its own message field; make_result keeps it.
+    message = {**reply_message(body), "role": "assistant"}
+    if not isinstance(message.get("content"), str | None):
+        raise MalformedReply("the reply's message content is not text")
+    usage = body.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    finish = body["choices"][0].get("finish_reason")
+    return message, tokens if isinstance(tokens, int) else None, finish if isinstance(finish, str) else None
 
 
 @dataclass
@@ -560,7 +529,7 @@ def check_model(model: str, backend: str) -> None:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "openai":  # the server owns the model name; nothing to check locally
         return
-    if Path(model).expanduser().exists():
+    if is_local(model):
         folder = Path(model).expanduser()
         if folder.is_dir() and is_adapter(folder):
             if backend != "transformers":
@@ -572,8 +541,7 @@ def check_model(model: str, backend: str) -> None:
         if folder.is_dir() and not (folder / "config.json").exists():
             raise ValueError(f"model directory {model} has no config.json; pass a saved model folder or a Hub id")
         return
-    looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", "")
-    if looks_like_path or not _HUB_ID.match(model):
+    if not looks_like_hub_id(model):
         raise ValueError(f"model path {model!r} does not exist; pass a saved model folder or a Hub id (org/name)")
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
         from huggingface_hub import try_to_load_from_cache

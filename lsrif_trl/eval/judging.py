@@ -12,8 +12,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lsrif_trl.data.http_retry import RetryPolicy
-from lsrif_trl.eval.generation import OpenAIGenerator, SamplingParams, read_responses, run_generation
+from lsrif_trl.chat.retry import RetryPolicy
+from lsrif_trl.eval.generation import (
+    GENERATION_RETRIES,
+    OpenAIGenerator,
+    SamplingParams,
+    read_responses,
+    run_generation,
+)
 
 REPLIES_FILE = "judge_replies.jsonl"
 
@@ -30,7 +36,7 @@ class JudgeConfig:
     seed: int = 42
     concurrency: int = 8
     timeout: float = 300.0
-    max_retries: int = 5
+    max_retries: int = GENERATION_RETRIES
 
     def __post_init__(self) -> None:
         if not self.base_url or not self.model:

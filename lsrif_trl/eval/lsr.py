@@ -146,6 +146,29 @@ def _build(families: tuple[str, ...]) -> tuple[LSRExample, ...]:
     )
 
 
+def build_world_eval(world: str, seed: int, num_prompts: int) -> list[LSRExample]:
+    """A held-out set in a builder world (`data.worlds`): `num_prompts` distinct prompts built with `seed` from
+    the world's held-out `eval` seed tasks, so any seed gives prompts nobody tuned on (no pinned fingerprint)."""
+    from lsrif_trl.data.builder import build_examples
+
+    if num_prompts < 1:
+        raise ValueError(f"num_prompts={num_prompts}: expected a positive number of prompts")
+    seen: set[str] = set()
+    chosen: list[LSRExample] = []
+    # Distinct prompts are the rule; ask for a few more rows than needed so the rare repeat costs nothing.
+    for example in build_examples(num_prompts + num_prompts // 4 + 8, seed, world=world, seed_split="eval"):
+        row = example.row
+        prompt = row["prompt"][-1]["content"]
+        if prompt in seen:
+            continue
+        seen.add(prompt)
+        seed_task = row["source"].removeprefix("lsrif-builder:")
+        chosen.append(LSRExample(row["id"], prompt, row["structure"], row["structure_type"], row["depth"], seed_task))
+        if len(chosen) == num_prompts:
+            return chosen
+    raise ValueError(f"world {world!r}: only {len(chosen)} distinct held-out prompts for seed {seed}; ask for fewer")
+
+
 def _interleave_cells(examples: list[LSRExample]) -> tuple[LSRExample, ...]:
     """Round-robin over the cells (in CELL_QUOTAS order), so the first N prompts (`--limit N`) stay balanced."""
     by_cell: dict[str, list[LSRExample]] = {cell: [] for cell in CELL_QUOTAS}

@@ -138,10 +138,17 @@ class LSRBenchmark(Benchmark):
     headline = lsr.HEADLINE
     card = lsr.CARD
 
-    def __init__(self, families: Sequence[str] | None = None) -> None:
-        self.families = sorted(families) if families else list(lsr.DEFAULT_FAMILIES)
+    def __init__(
+        self, families: Sequence[str] | None = None, world: str | None = None, seed: int = 0, num_prompts: int = 200
+    ) -> None:
+        if world is not None and families:
+            raise ValueError("--world builds its own held-out prompts from the world's constraints; drop --families")
+        self.families = sorted(families) if families else list(lsr.DEFAULT_FAMILIES) if world is None else []
+        self.world, self.seed, self.num_prompts = world, seed, num_prompts
 
     def load(self) -> list[lsr.LSRExample]:
+        if self.world is not None:
+            return lsr.build_world_eval(self.world, self.seed, self.num_prompts)
         return lsr.build_lsr_eval(self.families)
 
     def score(self, examples, everything, responses, output_dir, allow_missing):
@@ -154,6 +161,7 @@ class LSRBenchmark(Benchmark):
             "version": lsr.VERSION,
             "fingerprint": lsr.fingerprint(everything),
             "families": self.families,
+            **({"world": self.world, "eval_seed": self.seed} if self.world is not None else {}),
             "scoring_errors": sum(r.errors for r in results),
             "missing_responses": sum(e.prompt not in answers for e in examples),
         }

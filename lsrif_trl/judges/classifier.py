@@ -90,14 +90,17 @@ class ClassifierScorer:
         return self.score_batch([(prompt, answer, constraint_text)])[0]
 
     def score_batch(self, requests: Sequence[SoftRequest]) -> list[float]:
-        """sigmoid(logit) for every `(prompt, answer, constraint_text)`, `batch_size` at a time."""
+        """sigmoid(logit) for every `(prompt, answer, constraint_text)`, `batch_size` at a time; requests of similar
+        length share a batch (less padding), and the scores come back in the requests' order."""
         import torch
 
         conversations = [rm_conversation(str(p), str(t), str(a)) for p, a, t in requests]
-        scores: list[float] = []
-        for start in range(0, len(conversations), self.batch_size):
+        order = sorted(range(len(conversations)), key=lambda i: sum(len(m["content"]) for m in conversations[i]))
+        scores = [0.0] * len(conversations)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
             encoded = self.tokenizer.apply_chat_template(
-                conversations[start : start + self.batch_size],
+                [conversations[i] for i in chunk],
                 tokenize=True,
                 return_dict=True,
                 return_tensors="pt",
@@ -107,5 +110,6 @@ class ClassifierScorer:
             ).to(self.model.device)
             with torch.inference_mode():
                 logits = self.model(**encoded).logits.squeeze(-1).float()
-            scores.extend(torch.sigmoid(logits).tolist())
+            for i, score in zip(chunk, torch.sigmoid(logits).reshape(-1).tolist(), strict=True):
+                scores[i] = score
         return scores

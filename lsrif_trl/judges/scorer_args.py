@@ -9,11 +9,14 @@ soft_rm_path: outputs/tiny-soft-rm       # for soft_scorer: classifier
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from lsrif_trl.judges import build_soft_scorer
+from lsrif_trl.judges.openai_judge import FAILURE_MIN_ITEMS, FAILURE_WINDOW, OpenAIJudge
 from lsrif_trl.rewards.soft import SoftScorer
+
+JUDGE_DEFAULTS = {f.name: f.default for f in fields(OpenAIJudge)}  # the judge owns its defaults
 
 
 @dataclass
@@ -29,18 +32,40 @@ class SoftScorerArguments:
     judge_base_url: str | None = field(default=None, metadata={"help": "Judge server, e.g. http://localhost:8001/v1."})
     judge_model: str | None = field(default=None, metadata={"help": "Model name the judge server serves."})
     judge_api_key_env: str = field(
-        default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the judge's API key (if any)."}
+        default=JUDGE_DEFAULTS["api_key_env"],
+        metadata={"help": "Environment variable holding the judge's API key (if any)."},
     )
-    judge_concurrency: int = field(default=8, metadata={"help": "Parallel judge requests."})
-    judge_timeout: float = field(default=60.0, metadata={"help": "Seconds before a judge request is retried."})
-    judge_max_retries: int = field(default=3, metadata={"help": "Retries of a failed judge request."})
+    judge_concurrency: int = field(
+        default=JUDGE_DEFAULTS["concurrency"], metadata={"help": "Judge requests in flight at once (per process)."}
+    )
+    judge_timeout: float = field(
+        default=JUDGE_DEFAULTS["timeout"],
+        metadata={"help": "Seconds one judge attempt may take, reply included, before it is retried."},
+    )
+    judge_deadline: float = field(
+        default=JUDGE_DEFAULTS["deadline"],
+        metadata={"help": "Seconds one verdict may take, retries and waits included; then missing."},
+    )
+    judge_max_retries: int = field(
+        default=JUDGE_DEFAULTS["max_retries"], metadata={"help": "Retries of a failed judge request."}
+    )
+    judge_max_failure_rate: float = field(
+        default=JUDGE_DEFAULTS["max_failure_rate"],
+        metadata={
+            "help": f"Share of missing verdicts among the last {FAILURE_WINDOW} soft leaves judged (checked from "
+            f"{FAILURE_MIN_ITEMS} on) that stops training with an error."
+        },
+    )
     judge_cache: str | None = field(
         default=None, metadata={"help": "sqlite file caching verdicts across runs (default: in memory)."}
     )
     judge_top_logprobs: int = field(
-        default=5, metadata={"help": "Top logprobs asked for the verdict token (0: text verdicts only)."}
+        default=JUDGE_DEFAULTS["top_logprobs"],
+        metadata={"help": "Top logprobs asked for the verdict token (0: text verdicts only)."},
     )
-    judge_max_tokens: int = field(default=8, metadata={"help": "Reply tokens; raise it for judges that reason."})
+    judge_max_tokens: int = field(
+        default=JUDGE_DEFAULTS["max_tokens"], metadata={"help": "Reply tokens; raise it for judges that reason."}
+    )
     soft_rm_path: str | None = field(
         default=None, metadata={"help": "Reward model folder for soft_scorer: classifier."}
     )
@@ -58,7 +83,9 @@ class SoftScorerArguments:
                 "api_key_env": self.judge_api_key_env,
                 "concurrency": self.judge_concurrency,
                 "timeout": self.judge_timeout,
+                "deadline": self.judge_deadline,
                 "max_retries": self.judge_max_retries,
+                "max_failure_rate": self.judge_max_failure_rate,
                 "cache_path": self.judge_cache,
                 "top_logprobs": self.judge_top_logprobs,
                 "max_tokens": self.judge_max_tokens,

@@ -4,8 +4,9 @@
 `instruction_id_list` + `kwargs`) through `lsrif_trl.trees` (parsed once per distinct tree), scores the completion
 with `rewards.scoring` and, through the `log_metric` callable that `GRPOTrainer` passes, logs per batch:
 `lsrif/<name>/type/<structure type>` and `lsrif/<name>/depth/<d>` (mean reward), `lsrif/<name>/all_satisfied`
-(share of completions that satisfy every active constraint) and `lsrif/reward_errors` (checks that failed and
-scored 0, per reward-function call; TRL averages it over calls). A row whose tree imposes nothing on its input
+(share of completions that satisfy every active constraint), `lsrif/reward_errors` (checks that failed and
+scored 0, and soft scores that were missing or clipped, per reward-function call; TRL averages it over calls) and
+`lsrif/soft_missing` (soft leaves without a verdict; their completions' rewards are None). A row whose tree imposes nothing on its input
 returns None, which TRL leaves out for that row.
 """
 
@@ -22,6 +23,7 @@ from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, think_format_s
 from lsrif_trl.trees import TreeFacts, batch_trees
 
 ERRORS_METRIC = "lsrif/reward_errors"
+MISSING_METRIC = "lsrif/soft_missing"
 
 
 class StructuredReward:
@@ -39,7 +41,8 @@ class StructuredReward:
             raise ValueError(f"soft_scorer: expected a callable scorer(prompt, answer, text), got {soft_scorer!r}")
         self.config, self.policy, self.soft_scorer = config, _policy(policy), soft_scorer
         self.__name__ = name or f"{config.aggregation}_reward"  # TRL logs rewards/<__name__>/mean
-        self.error_count = 0  # checks that failed (scored 0) since construction
+        self.error_count = 0  # checks that failed (scored 0) or soft scores missing, since construction
+        self.missing_count = 0  # soft leaves without a verdict since construction
 
     def with_policy(self, policy: AnswerPolicy) -> StructuredReward:
         """This reward reading answers under `policy` (same name, options and soft scorer; no errors counted)."""
@@ -56,6 +59,7 @@ class StructuredReward:
             soft_scorer=self.soft_scorer,
         )
         self.error_count += sum(r.errors for r in rows)
+        self.missing_count += sum(r.missing for r in rows)
         log_metric = columns.get("log_metric")
         if callable(log_metric):
             self._log(log_metric, parsed, rows)
@@ -75,6 +79,8 @@ class StructuredReward:
         if satisfied:
             log_metric(f"lsrif/{self.__name__}/all_satisfied", sum(satisfied) / len(satisfied))
         log_metric(ERRORS_METRIC, float(sum(r.errors for r in rows)))
+        if self.soft_scorer is not None:
+            log_metric(MISSING_METRIC, float(sum(r.missing for r in rows)))
 
 
 class ThinkFormatReward:

@@ -4,6 +4,11 @@ This is the one code path behind both the TRL reward functions and `lsrif score`
 and judge each leaf identically. Nothing here raises on a strange completion: a completion of the wrong type
 or a check that raises scores 0 on the affected leaves and adds to `errors`. A missing setup (NLTK's punkt
 parameters, a soft scorer) is not a completion's fault and raises, so a run cannot train on zeroed leaves.
+
+A soft leaf whose scorer gave no verdict is *missing*: the completion's reward is None (it is not scored at
+all; TRL leaves it out of its group's baseline and gives it no advantage) and `missing` counts the leaves.
+Scoring the leaf 0 would punish a completion for the judge's outage; dropping only that leaf would reward the
+completion on its other leaves as if the soft constraint had been met, which a policy could learn to provoke.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ class RowScore:
 
     reward: float | None
     leaf_scores: dict[ConstraintNode, float]  # every leaf the aggregation read, keyed by the leaf object
-    all_passed: bool | None  # every active leaf passed (score >= tau); None when no leaf is active
+    all_passed: bool | None  # every active leaf passed (score >= tau); None when no leaf is active or one is missing
     errors: int
+    missing: int = 0  # soft leaves without a verdict; the reward is None when there is any
 
 
 def score_completions(
@@ -42,6 +48,7 @@ def score_completions(
     """One RowScore per (tree, completion), each scored on the answer `policy` extracts; soft leaves of the whole
     batch go to `soft_scorer` in one call."""
     errors = [0] * len(trees)
+    missing = [0] * len(trees)
     leaf_scores: list[dict[ConstraintNode, float]] = []
     soft_requests: list[SoftRequest] = []
     soft_slots: list[tuple[int, ConstraintNode]] = []
@@ -80,11 +87,18 @@ def score_completions(
             )
         soft_scores, soft_failed = score_soft(soft_scorer, soft_requests)
         for (i, leaf), value, failed in zip(soft_slots, soft_scores, soft_failed, strict=True):
-            leaf_scores[i][leaf] = value
             errors[i] += failed
+            if value is None:
+                missing[i] += 1
+            else:
+                leaf_scores[i][leaf] = value
     return [
-        RowScore(aggregate(tree, scores.__getitem__, config), scores, _all_passed(active[tree], scores, config), n)
-        for tree, scores, n in zip(trees, leaf_scores, errors, strict=True)
+        RowScore(None, scores, None, n, lost)
+        if lost
+        else RowScore(
+            aggregate(tree, scores.__getitem__, config), scores, _all_passed(active[tree], scores, config), n
+        )
+        for tree, scores, n, lost in zip(trees, leaf_scores, errors, missing, strict=True)
     ]
 
 

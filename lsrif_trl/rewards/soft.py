@@ -4,6 +4,10 @@ A scorer is any callable `scorer(prompt, answer, constraint_text) -> float` retu
 [0, 1] that `answer` satisfies `constraint_text` given the user's `prompt`. A scorer may also offer
 `score_batch(items) -> list[float]` over `(prompt, answer, constraint_text)` triples; the reward functions then
 make one batched call per training batch instead of one call per soft leaf.
+
+A score that is not a finite number (a judge's NaN for "no verdict") is *missing*: `score_soft` returns None
+for it, and the reward of that completion is None (see `rewards.scoring`). A scorer that can no longer be
+trusted raises `SoftScorerError`, which stops training instead of scoring anything.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from typing import Any, Protocol, runtime_checkable
 from lsrif_trl.rewards.think import message_text
 
 SoftRequest = tuple[str, str, str]  # (prompt, answer, constraint_text)
+
+
+class SoftScorerError(RuntimeError):
+    """The scorer cannot go on (its endpoint refuses calls, too many verdicts are missing): stop the run."""
 
 
 @runtime_checkable
@@ -35,9 +43,10 @@ def prompt_text(prompt: Any) -> str:
     return ""
 
 
-def score_soft(scorer: SoftScorer, requests: list[SoftRequest]) -> tuple[list[float], list[bool]]:
-    """`(scores, failed)`: each request scored in [0, 1] and whether that went wrong. A raise or a non-number
-    scores 0, an out-of-range value is clipped into [0, 1]; both are flagged as failures."""
+def score_soft(scorer: SoftScorer, requests: list[SoftRequest]) -> tuple[list[float | None], list[bool]]:
+    """`(scores, failed)`: each request's score clipped into [0, 1], or None when it is missing (a non-number,
+    NaN, or a raise: of the whole batch for `score_batch`, of the item otherwise); `failed` flags missing and
+    clipped scores. `SoftScorerError` propagates."""
     if not requests:
         return [], []
     batch = getattr(scorer, "score_batch", None)
@@ -46,21 +55,21 @@ def score_soft(scorer: SoftScorer, requests: list[SoftRequest]) -> tuple[list[fl
             raw = list(batch(requests))
             if len(raw) != len(requests):
                 raise ValueError(f"score_batch returned {len(raw)} scores for {len(requests)} requests")
-        except Exception:  # a judge outage must not stop training: score 0 and count it
-            return [0.0] * len(requests), [True] * len(requests)
+        except SoftScorerError:
+            raise
+        except Exception:  # a scorer bug must not stop training: every item of the batch is missing, and counted
+            raw = [None] * len(requests)
     else:
         raw = []
         for request in requests:
             try:
                 raw.append(scorer(*request))
+            except SoftScorerError:
+                raise
             except Exception:  # same policy per item
                 raw.append(None)
-    scores, failed = [], []
-    for value in raw:
-        clean = _probability(value)
-        failed.append(clean is None or clean != value)
-        scores.append(0.0 if clean is None else clean)
-    return scores, failed
+    scores = [_probability(value) for value in raw]
+    return scores, [clean is None or clean != value for clean, value in zip(scores, raw, strict=True)]
 
 
 def _probability(value: Any) -> float | None:

@@ -40,6 +40,10 @@ class DatasetArguments:
             "rebuild it there if an earlier tiny build is outdated (`lsrif tiny-model`); other folders are left alone."
         },
     )
+    tiny_model_preset: str = field(
+        default="tiny",
+        metadata={"help": "With `build_tiny_model`: which offline model to build (`lsrif tiny-model --preset`)."},
+    )
     start_over: bool = field(
         default=False,
         metadata={
@@ -70,6 +74,13 @@ class DataArguments(DatasetArguments):
             "keeps IFEval's families held out for evaluation (IFEval, LSR-Eval); [] draws from every family."
         },
     )
+    build_dataset_world: str | None = field(
+        default=None,
+        metadata={
+            "help": "Build with this world preset (`lsrif data build --world`, e.g. `toy`), which sets its own seed "
+            "tasks and constraints: set build_dataset_families to [] with it."
+        },
+    )
     system_prompt: str | None = field(
         default=None, metadata={"help": "System message put before every prompt that has none."}
     )
@@ -97,6 +108,11 @@ class DataArguments(DatasetArguments):
             raise ValueError(f"curriculum: expected one of {list(CURRICULA)}, got {self.curriculum!r}")
         if self.curriculum == "max_level" and self.curriculum_max_level is None:
             raise ValueError("curriculum: `max_level` needs `curriculum_max_level` (the highest level to keep)")
+        if self.build_dataset_world and self.build_dataset_families:
+            raise ValueError(
+                f"build_dataset_world {self.build_dataset_world!r} sets its own constraints; set "
+                "build_dataset_families: [] with it"
+            )
         if self.build_dataset_rows < 0:
             raise ValueError(f"build_dataset_rows: expected a count >= 0, got {self.build_dataset_rows}")
 

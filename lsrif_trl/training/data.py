@@ -16,37 +16,54 @@ from lsrif_trl.training.errors import RecipeError
 
 
 def build_missing_dataset(
-    folder: Path, rows: int, seed: int, families: list[str] | None = None, expert: ExpertConfig | None = None
+    folder: Path,
+    rows: int,
+    seed: int,
+    families: list[str] | None = None,
+    expert: ExpertConfig | None = None,
+    world: str | None = None,
 ) -> None:
-    """Build `rows` instructions into `folder` with `lsrif data build` (rows, stats, dataset card), drawing
-    constraints from `families` (every registered family when empty or None); with `expert`, answer every row
-    with `lsrif data expert` (a `completion` column) before the folder gets its name."""
-    from lsrif_trl.cli import main as lsrif
+    """Build `rows` instructions into `folder` with `data.build.build_to` (rows, stats, dataset card), drawing
+    constraints from `families` (every registered family when empty or None) or from the preset `world`; with
+    `expert`, answer every row with `data.build.answer_to` (a `completion` column) before the folder gets its
+    name."""
+    from lsrif_trl.data.build import BuildOptions, answer_to, build_command, build_to
+    from lsrif_trl.data.builder import shape_options
 
     if folder.suffix:
         raise RecipeError(f"dataset_name: {folder}: the builder writes a dataset folder; drop the file suffix")
     staging = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    argv = ["data", "build", "--num-examples", str(rows), "--seed", str(seed), "--output", str(staging)]
-    if families:
-        argv += ["--families", *families]
-    if lsrif(argv) != 0:
-        raise RecipeError(f"dataset_name: building {folder} failed (see above); run `lsrif {' '.join(argv)}` to debug")
+    options = BuildOptions(
+        num_examples=rows,
+        seed=seed,
+        families=tuple(families) if families else None,
+        overwrite=True,
+        world=world,
+        **shape_options(world),
+    )
+    try:
+        report = build_to(staging, options)
+    except ValueError as err:
+        raise RecipeError(
+            f"dataset_name: building {folder} failed: {err}; `{build_command(folder, options)}` builds it"
+        ) from None
     if expert is not None:
-        answered = folder.with_name(f".{folder.name}.answered.partial")
-        shutil.rmtree(answered, ignore_errors=True)
-        argv = ["data", "expert", "--data", str(staging), "--output", str(answered), "--seed", str(seed)]
-        argv += ["--noise", str(expert.noise), "--wrong-branch", str(expert.wrong_branch)]
-        if lsrif(argv) != 0:
-            raise RecipeError(f"dataset_name: answering {folder} failed (see above); run `lsrif {' '.join(argv)}`")
+        answered = folder.with_name(f".{folder.name}.answered")
+        try:
+            print(answer_to(staging, answered, expert, seed).summary())
+        except ValueError as err:
+            raise RecipeError(f"dataset_name: answering {folder} with the tree expert failed: {err}") from None
         shutil.rmtree(staging)
         staging = answered
     staging.rename(folder)  # a crash mid-build never leaves a half dataset under the real name
+    print(f"built {report.rows} rows into {folder}")
 
 
 def load_rows(args: DataArguments):
     """The train split named by `args` (local file or folder, else Hub id), not yet validated."""
-    from lsrif_trl.data.loading import load_training_dataset, looks_like_hub_id
+    from lsrif_trl.data.loading import load_training_dataset
+    from lsrif_trl.sources import looks_like_hub_id
 
     if not args.dataset_name:
         raise RecipeError(
@@ -57,7 +74,12 @@ def load_rows(args: DataArguments):
     hub_id = not path.exists() and looks_like_hub_id(args.dataset_name)  # never built here: loaded or an error
     if not path.exists() and not hub_id and args.build_dataset_rows > 0:
         build_missing_dataset(
-            path, args.build_dataset_rows, args.build_dataset_seed, args.build_dataset_families, args.expert_answers()
+            path,
+            args.build_dataset_rows,
+            args.build_dataset_seed,
+            args.build_dataset_families,
+            args.expert_answers(),
+            args.build_dataset_world,
         )
     if not path.exists() and not hub_id:
         raise RecipeError(

@@ -1,8 +1,8 @@
 """TRL's GRPOTrainer with RAIF's two training mechanics: superior-CoT contrast and behaviour cloning of experts.
 
 Superior CoT (`lsrif_trl.training.superior_cot`): the last k samples of each group get the empty think block
-appended to their prompt tokens (after whatever the chat template opened), the reward functions see that block in
-front of the completion, every sample enters the group advantage, and then dropped samples get advantage 0.
+appended to their prompt tokens (after whatever the chat template opened), the reward functions see the same text
+in front of the completion, every sample enters the group advantage, and then dropped samples get advantage 0.
 With advantage 0 the clipped surrogate of a sample is exactly 0, so it adds no policy gradient, while its KL term
 (beta > 0) is untouched. How this normalises compared with RAIF's OpenRLHF code:
 - `loss_type: grpo` (per-sequence token mean, then batch mean): a dropped sequence still counts in the batch mean,
@@ -59,8 +59,10 @@ class RaifGRPOTrainer(GRPOTrainer):
             raise ValueError("superior_cot: its num_generations differs from the trainer's")
         if not NO_COT_PREFILL.startswith(template_opener):
             raise ValueError(f"the chat template opens {template_opener!r}, which the empty think block cannot follow")
-        suffix = NO_COT_PREFILL[len(template_opener) :]
-        self._prefill_ids = self.processing_class(suffix, add_special_tokens=False)["input_ids"]
+        # What follows the template's own opener in a direct sample's assistant turn: its prompt tokens end with it,
+        # and the reward functions read it in front of the completion (the answer policy knows the opener).
+        self._prefill = NO_COT_PREFILL[len(template_opener) :]
+        self._prefill_ids = self.processing_class(self._prefill, add_special_tokens=False)["input_ids"]
         self._no_cot_local: list[bool] | None = None
         self._rewards_per_func: torch.Tensor | None = None
 
@@ -77,7 +79,8 @@ class RaifGRPOTrainer(GRPOTrainer):
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         if self._no_cot_local is not None:
             completions = [
-                _with_prefill(c) if direct else c for c, direct in zip(completions, self._no_cot_local, strict=True)
+                _with_prefill(c, self._prefill) if direct else c
+                for c, direct in zip(completions, self._no_cot_local, strict=True)
             ]
         self._rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
         return self._rewards_per_func
@@ -149,12 +152,12 @@ class RaifGRPOTrainer(GRPOTrainer):
                 print(f"warning: {checkpoint} has no {BC_STATE_FILE}: the expert stream restarts from its beginning")
 
 
-def _with_prefill(completion: Any) -> Any:
+def _with_prefill(completion: Any, prefill: str) -> Any:
     """The completion as the reward functions see it: the empty think block the prompt carried, then the answer."""
     if isinstance(completion, str):
-        return NO_COT_PREFILL + completion
+        return prefill + completion
     message = completion[-1]
-    return [*completion[:-1], {**message, "content": NO_COT_PREFILL + (message.get("content") or "")}]
+    return [*completion[:-1], {**message, "content": prefill + (message.get("content") or "")}]
 
 
 def _weighted(rewards: torch.Tensor, weights: torch.Tensor, cols: list[int]) -> torch.Tensor:

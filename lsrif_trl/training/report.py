@@ -13,23 +13,44 @@ REWARD_PLOT = "reward_curve.png"
 LOSS_PLOT = "loss_curve.png"
 
 
-def final_metrics(log_history: list[Mapping[str, Any]]) -> dict[str, float]:
-    """The last logged value of every numeric metric (the closing train summary included)."""
-    metrics: dict[str, float] = {}
-    for entry in log_history:
-        metrics.update({k: v for k, v in entry.items() if isinstance(v, int | float) and not isinstance(v, bool)})
-    return metrics
+LAST_STEPS = 10  # the card's step metrics are means over this many of the last logged steps
 
 
-def card_section(setup: Mapping[str, Any], metrics: Mapping[str, float]) -> str:
-    """The model-card section that records data, rewards and their options, and the final metrics."""
+def _numbers(entry: Mapping[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in entry.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def run_totals(log_history: list[Mapping[str, Any]]) -> dict[str, float]:
+    """The trainer's closing summary of the run (train_runtime, train_loss, total_flos, ...); {} before it ends."""
+    closing = [e for e in log_history if "train_runtime" in e]
+    return _numbers(closing[-1]) if closing else {}
+
+
+def last_steps_mean(log_history: list[Mapping[str, Any]], last: int = LAST_STEPS) -> dict[str, float]:
+    """Each step metric averaged over the last `last` logged steps that report it: mean_i x_i, i in those steps."""
+    steps = [_numbers(e) for e in log_history if "train_runtime" not in e]
+    keys = {k for entry in steps for k in entry} - {"step", "epoch"}
+    means = {}
+    for key in keys:
+        values = [entry[key] for entry in steps if key in entry][-last:]
+        means[key] = sum(values) / len(values)
+    return means
+
+
+def _table(title: str, metrics: Mapping[str, float]) -> list[str]:
+    rows = [f"| {key} | {value:.6g} |" for key, value in sorted(metrics.items())]
+    return ["", f"### {title}", "", "| metric | value |", "|---|---|", *rows] if metrics else []
+
+
+def card_section(setup: Mapping[str, Any], log_history: list[Mapping[str, Any]]) -> str:
+    """The model-card section: data, rewards and their options, the run's totals and its last steps' means (a
+    callable value, such as the run's reward-error totals, is read when the card is written)."""
     lines = [CARD_MARKER, ""]
-    lines += [
-        f"- **{key}**: `{json.dumps(value) if not isinstance(value, str) else value}`" for key, value in setup.items()
-    ]
-    if metrics:
-        lines += ["", "### Final metrics", "", "| metric | value |", "|---|---|"]
-        lines += [f"| {key} | {value:.6g} |" for key, value in sorted(metrics.items())]
+    for key, value in setup.items():
+        value = value() if callable(value) else value
+        lines.append(f"- **{key}**: `{json.dumps(value) if not isinstance(value, str) else value}`")
+    lines += _table("Run totals", run_totals(log_history))
+    lines += _table(f"Mean of the last {LAST_STEPS} logged steps", last_steps_mean(log_history))
     return "\n".join(lines) + "\n"
 
 
@@ -41,14 +62,20 @@ def attach_model_card(trainer, setup: Mapping[str, Any]) -> None:
         base_card(*args, **kwargs)
         if not trainer.is_world_process_zero():
             return
+        from huggingface_hub import ModelCard, ModelCardData
+
         readme = Path(trainer.args.output_dir) / "README.md"
-        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-        text = text.split(CARD_MARKER)[0].rstrip() + "\n\n"
-        # TRL's template names the base model and the pipeline's model by Hub id; local runs have neither.
+        card = ModelCard.load(readme) if readme.is_file() else ModelCard("")
+        if not isinstance(card.data, ModelCardData):
+            card.data = ModelCardData()
         base = str(setup.get("base model", ""))
+        # The card's metadata names a Hub base model only; TRL's text names local ones as broken Hub links.
+        card.data.base_model = None if not base or Path(base).exists() else base
+        text = card.text.split(CARD_MARKER)[0].rstrip() + "\n\n"
         text = text.replace("[None](https://huggingface.co/None)", f"`{base}`")
         text = text.replace('model="None"', f'model="{trainer.hub_model_id or trainer.args.output_dir}"')
-        readme.write_text(text + card_section(setup, final_metrics(trainer.state.log_history)), encoding="utf-8")
+        card.text = text + card_section(setup, trainer.state.log_history)
+        card.save(readme)
 
     trainer.create_model_card = create_model_card
 

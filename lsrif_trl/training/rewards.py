@@ -3,10 +3,11 @@ weights and the data before any model loads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
+from lsrif_trl.rewards.soft import SoftScorerError
 from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.trees import read_trees, tree_rows
 
@@ -16,7 +17,10 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
 
     try:  # soft leaves are scored by the judge or reward model the recipe names (lsrif_trl.judges)
         soft_scorer = script_args.build_soft_scorer()
-    except ValueError as err:
+        preflight = getattr(soft_scorer, "preflight", None)
+        if callable(preflight):  # a judge that cannot answer stops the recipe here, before any model loads
+            preflight()
+    except (ValueError, SoftScorerError) as err:
         raise RecipeError(str(err)) from None
     try:
         funcs = script_args.build(script_args.reward_funcs, soft_scorer=soft_scorer)
@@ -29,6 +33,19 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
             "give one weight per reward or drop reward_weights"
         )
     return funcs
+
+
+def run_totals(funcs: Sequence[Callable[..., Any]]) -> dict[str, dict[str, int]]:
+    """Per reward function, its failed checks and missing soft verdicts since it was built, and its judge's totals
+    (for the model card: the run's counts, not the last step's)."""
+    totals: dict[str, dict[str, int]] = {}
+    for func in funcs:
+        if hasattr(func, "error_count"):
+            totals[func.__name__] = {"errors": func.error_count, "missing soft verdicts": func.missing_count}
+        scorer_totals = getattr(getattr(func, "soft_scorer", None), "run_totals", None)
+        if callable(scorer_totals):
+            totals[f"{func.__name__} judge"] = scorer_totals()
+    return totals
 
 
 def check_soft_leaves_scored(dataset: Any, args: SoftScorerArguments) -> None:

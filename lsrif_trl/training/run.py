@@ -30,7 +30,7 @@ def load_model_inputs(script_args: Any, training_args: Any, model_args: Any):
         # holding some other model, which build_tiny_model would replace.
         if not folder.is_dir() or (folder / MARKER).is_file():
             with PartialState().main_process_first():
-                build_tiny_model(folder)
+                build_tiny_model(folder, preset=getattr(script_args, "tiny_model_preset", "tiny"))
     training_args.model_init_kwargs = {
         "revision": model_args.model_revision,
         "attn_implementation": model_args.attn_implementation,

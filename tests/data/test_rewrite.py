@@ -54,7 +54,7 @@ def client_for(server, tmp_path, **options) -> RewriteClient:
 
 def test_faithful_rewrites_are_accepted_and_the_passage_stays_verbatim(server, tmp_path, examples, monkeypatch):
     monkeypatch.setenv("TEST_REWRITE_KEY", API_KEY)
-    rows, report = rewrite_examples(examples, client_for(server, tmp_path), concurrency=2)
+    rows, report = rewrite_examples(examples, client_for(server, tmp_path, concurrency=2))
     assert report.accepted == len(examples) and report.rejected == report.failed == 0
     for row, example in zip(rows, examples, strict=True):
         content = row["prompt"][0]["content"]
@@ -69,40 +69,42 @@ def test_faithful_rewrites_are_accepted_and_the_passage_stays_verbatim(server, t
 
 def test_server_errors_are_retried_with_backoff(server, tmp_path, examples):
     server.script = [("status", 500), ("status", 503), ("status", 429)]
-    client = client_for(server, tmp_path)
-    rows, report = rewrite_examples(examples[:1], client, concurrency=1)
+    client = client_for(server, tmp_path, concurrency=1)
+    rows, report = rewrite_examples(examples[:1], client)
     assert report.accepted == 1
     assert client.stats["retries"] == 3 and len(server.requests) == 4
 
 
 def test_a_slow_answer_times_out_and_is_retried(server, tmp_path, examples):
     server.script = [("sleep", 2.0)]
-    client = client_for(server, tmp_path, timeout=0.8)  # generous: a loaded CI machine still answers in time
-    _, report = rewrite_examples(examples[:1], client, concurrency=1)
+    client = client_for(
+        server, tmp_path, timeout=0.8, concurrency=1
+    )  # generous: a loaded CI machine still answers in time
+    _, report = rewrite_examples(examples[:1], client)
     assert report.accepted == 1 and client.stats["retries"] == 1
 
 
 def test_a_call_that_keeps_failing_keeps_the_original_wording(server, tmp_path, examples):
     server.default = ("status", 502)
-    client = client_for(server, tmp_path, max_retries=2)
-    rows, report = rewrite_examples(examples[:1], client, concurrency=1)
+    client = client_for(server, tmp_path, max_retries=2, concurrency=1)
+    rows, report = rewrite_examples(examples[:1], client)
     assert report.failed == 1 and rows[0]["prompt"] == examples[0].row["prompt"]
     assert len(server.requests) == 3
 
 
 def test_a_rewrite_that_drops_constraints_is_rejected(server, tmp_path, examples):
     server.default = ("reply", lambda instruction: instruction.split("\n")[0].split(". ")[0] + ".")
-    rows, report = rewrite_examples(examples, client_for(server, tmp_path), concurrency=2)
+    rows, report = rewrite_examples(examples, client_for(server, tmp_path, concurrency=2))
     assert report.rejected == len(examples) and report.accepted == 0
     assert [r["prompt"] for r in rows] == [e.row["prompt"] for e in examples]
 
 
 def test_a_rerun_is_served_from_the_cache_with_the_server_gone(server, tmp_path, examples):
-    first_rows, _ = rewrite_examples(examples, client_for(server, tmp_path), concurrency=2)
+    first_rows, _ = rewrite_examples(examples, client_for(server, tmp_path, concurrency=2))
     calls = len(server.requests)
     server.stop()
-    client = client_for(server, tmp_path, max_retries=0, timeout=0.5)
-    rows, report = rewrite_examples(examples, client, concurrency=2)
+    client = client_for(server, tmp_path, max_retries=0, timeout=0.5, concurrency=2)
+    rows, report = rewrite_examples(examples, client)
     assert rows == first_rows and report.accepted == len(examples)
     assert client.stats["cache_hits"] == calls and client.stats["requests"] == 0
 
@@ -110,7 +112,7 @@ def test_a_rerun_is_served_from_the_cache_with_the_server_gone(server, tmp_path,
 def test_concurrency_is_limited(server, tmp_path):
     server.default = ("sleep", 0.3)
     many = build_examples(8, seed=12)
-    rewrite_examples(many, client_for(server, tmp_path), concurrency=2)
+    rewrite_examples(many, client_for(server, tmp_path, concurrency=2))
     assert server.max_in_flight == 2
 
 
@@ -118,7 +120,7 @@ def test_a_rejected_key_stops_the_build_without_revealing_it(server, tmp_path, e
     monkeypatch.setenv("TEST_REWRITE_KEY", API_KEY)
     server.default = ("status", 401)
     with pytest.raises(RewriteError, match="HTTP 401") as caught:
-        rewrite_examples(examples[:1], client_for(server, tmp_path), concurrency=1)
+        rewrite_examples(examples[:1], client_for(server, tmp_path, concurrency=1))
     assert API_KEY not in str(caught.value)
 
 

@@ -115,7 +115,7 @@ def test_client_errors_are_not_retried_and_name_the_status(serve, tmp_path: Path
 
 def test_retries_run_out_with_a_clear_error(serve, tmp_path: Path) -> None:
     server = serve(lambda body, n: (503, None, {}, 0.0))
-    with pytest.raises(GenerationError, match="failed after 4 attempts.*HTTP 503"):
+    with pytest.raises(GenerationError, match="gave up after 4 attempt.*HTTP 503"):
         run_generation(generator(server, concurrency=1), ["down"], tmp_path / "r.jsonl")
 
 
@@ -186,3 +186,17 @@ def test_a_request_that_fails_for_good_stops_the_others_retrying(serve, tmp_path
         run_generation(generator(server, concurrency=2, retry=slow_backoff), ["flaky", "bad"], tmp_path / "r.jsonl")
     # without the stop, "flaky" would be sent 6 times over 12-25 s of backoff
     assert [r["messages"][0]["content"] for r in server.requests].count("flaky") == 1
+
+
+def test_a_server_dripping_its_reply_is_cut_by_the_timeout_not_waited_for(serve, tmp_path: Path, raw_reply) -> None:
+    drip = raw_reply(json.dumps(completion({"messages": [{"content": "x"}]})).encode(), drip=0.25)
+    server = serve(lambda body, n: (200, drip, {}, 0.0))
+    with pytest.raises(GenerationError, match="no complete reply within"):
+        run_generation(generator(server, timeout=0.5, deadline=1.0), ["slow"], tmp_path / "r.jsonl")
+    assert read_responses(tmp_path / "r.jsonl") == {}
+
+
+def test_a_reply_without_choices_is_retried(serve, tmp_path: Path) -> None:
+    server = serve(lambda body, n: (200, {"choices": []} if n == 1 else completion(body), {}, 0.0))
+    run_generation(generator(server), ["empty first"], tmp_path / "r.jsonl")
+    assert len(server.requests) == 2

@@ -69,10 +69,41 @@ def test_tiny_grpo_step_asks_the_judge_about_every_soft_leaf(tmp_path, judge_ser
     argv += ["--soft_scorer", "judge", "--judge_base_url", judge_server.base_url, "--judge_model", "m"]
     argv += ["--judge_top_logprobs", "0"]
     assert script.main(argv) == 0
-    asked = [request["messages"][-1]["content"] for request in judge_server.requests]
+    preflight, *asked = [request["messages"][-1]["content"] for request in judge_server.requests]
+    assert "Greet the reader." in preflight  # the preflight request came first, before the model loaded
     assert asked and all(TONE["text"] in a for a in asked)
     logged = json.loads((tmp_path / "run" / "trainer_state.json").read_text())["log_history"][0]
     assert logged["rewards/lsrm_reward/mean"] >= 0.5  # the judge said YES to every soft leaf
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert '"lsrm_reward judge": {"verdicts": ' in card and '"missing": 0' in card  # the run's totals
+
+
+@pytest.mark.slow
+def test_a_judge_that_starts_refusing_mid_run_stops_training_with_exit_1(
+    tmp_path, judge_server, recipe_script, capsys
+):
+    judge_server.replies = [{"content": "YES"}, {"status": 401}]  # the preflight passes, then the key is refused
+    rows = tmp_path / "soft.jsonl"
+    structure = json.dumps({"type": "parallel", "children": [NO_COMMA, TONE]})
+    prompt = [{"role": "user", "content": f"Describe tea without commas. {TONE['text']}"}]
+    rows.write_text("".join(json.dumps({"prompt": prompt, "structure": structure}) + "\n" for _ in range(2)))
+    argv = ["--config", str(TINY_RECIPE), "--model_name_or_path", str(build_tiny_model())]
+    argv += ["--dataset_name", str(rows), "--output_dir", str(tmp_path / "run"), "--max_steps", "1"]
+    argv += ["--per_device_train_batch_size", "4", "--max_completion_length", "8", "--save_strategy", "no"]
+    argv += ["--soft_scorer", "judge", "--judge_base_url", judge_server.base_url, "--judge_model", "m"]
+    assert recipe_script("grpo_lsrm").main(argv) == 1
+    error = capsys.readouterr().err
+    assert f"error: soft-constraint judge: {judge_server.base_url}/chat/completions answered HTTP 401" in error
+
+
+def test_a_judge_that_cannot_answer_stops_the_recipe_before_any_model(
+    tmp_path, capsys, no_model_loading, recipe_script, closed_port_url
+):
+    script = recipe_script("grpo_lsrm")
+    argv = ["--config", str(TINY_RECIPE), "--output_dir", str(tmp_path / "run"), "--judge_max_retries", "0"]
+    argv += ["--soft_scorer", "judge", "--judge_base_url", closed_port_url, "--judge_model", "m"]
+    assert script.main(argv) == 2
+    assert f"judge preflight failed: {closed_port_url}/chat/completions" in capsys.readouterr().err
 
 
 def test_soft_data_without_a_scorer_stops_before_any_model(tmp_path, capsys, no_model_loading, recipe_script):

@@ -24,19 +24,19 @@ def test_lsrm_reward_averages_the_hard_check_with_the_judges_probability(judge_s
     completions = [[{"role": "assistant", "content": "Tea is cold; drink it."}], "Dear friend: tea is a hug."]
     rewards = lsrm([PROMPT, PROMPT], completions, structure=[tree, tree])
     assert rewards == [0.5, 1.0]  # no comma (1) + NO (0); no comma (1) + YES (1)
-    judged = {m["messages"][-1]["content"].split("<response>")[1] for m in judge_server.requests}
+    judged = {m["messages"][-1]["content"].split("BEGIN RESPONSE")[1] for m in judge_server.requests}
     assert any("Tea is cold" in r for r in judged) and all(
         TONE["text"] in m["messages"][-1]["content"] for m in judge_server.requests
     )
 
 
-def test_a_dead_judge_scores_soft_leaves_zero_and_the_run_goes_on(judge_server):
+def test_a_failing_judge_leaves_the_reward_missing_and_counted_not_a_half_pass(judge_server):
     judge_server.replies = [{"status": 500}]
     judge = build_soft_scorer("judge", base_url=judge_server.base_url, model="judge", max_retries=0, top_logprobs=0)
     (lsrm,) = get_reward_funcs(["lsrm"], soft_scorer=judge)
     tree = json.dumps({"type": "parallel", "children": [NO_COMMA, TONE]})
-    assert lsrm([PROMPT], ["Warm tea."], structure=[tree]) == [0.5]
-    assert lsrm.error_count == 1
+    assert lsrm([PROMPT], ["Warm tea."], structure=[tree]) == [None]
+    assert lsrm.error_count == 1 and lsrm.missing_count == 1 and judge.failure_reasons() == {"http_500": 1}
 
 
 def test_recipe_arguments_build_the_chosen_scorer(judge_server):

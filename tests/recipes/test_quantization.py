@@ -25,9 +25,11 @@ def test_load_in_4bit_with_lora_is_passed_to_the_trainer(monkeypatch, tmp_path, 
 
     monkeypatch.setattr(f"trl.{trainer}", stand_in)
     argv = ["--config", str(REPO_ROOT / f"recipes/tiny/{script}.yaml"), "--output_dir", str(tmp_path / "run")]
-    if script == "sft":  # the tiny SFT recipe reads ../shared; two demonstrations of its own do here
-        rows = tmp_path / "demos.jsonl"
-        rows.write_text("".join(json.dumps({"prompt": f"Say {i}.", "completion": f"{i}."}) + "\n" for i in range(2)))
+    if script == "sft":  # two demonstrations of its own instead of the recipe's expert build; `filter_reward: all`
+        rows = tmp_path / "demos.jsonl"  # keeps both, as they satisfy their tree
+        tree = json.dumps({"type": "constraint", "id": "punctuation:no_comma", "kwargs": {}})
+        demos = [{"prompt": f"Say {i}.", "completion": f"{i}.", "structure": tree} for i in range(2)]
+        rows.write_text("".join(json.dumps(d) + "\n" for d in demos))
         argv += ["--dataset_name", str(rows), "--completion_column", "completion"]
     argv += ["--use_peft", "true", "--load_in_4bit", "true", "--bnb_4bit_quant_type", "nf4"]
     with pytest.raises(TrainerReached):

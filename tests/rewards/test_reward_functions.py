@@ -8,7 +8,8 @@ import pytest
 from lsrif_trl.constraints import text
 from lsrif_trl.constraints.nltk_resources import PunktUnavailableError
 from lsrif_trl.rewards import REWARD_NAMES, get_reward_func, get_reward_funcs
-from lsrif_trl.rewards.functions import ERRORS_METRIC
+from lsrif_trl.rewards.functions import ERRORS_METRIC, MISSING_METRIC
+from lsrif_trl.rewards.soft import SoftScorerError
 from lsrif_trl.rewards.think import AnswerPolicy
 from lsrif_trl.structure import StructureError
 
@@ -208,7 +209,7 @@ def test_soft_leaves_go_to_the_scorer_in_one_batched_call():
     ]
 
 
-def test_a_plain_callable_scorer_that_fails_or_returns_junk_scores_zero_and_is_counted():
+def test_a_scorer_that_fails_or_gives_no_number_leaves_the_reward_missing_and_is_counted():
     replies = iter([RuntimeError("judge down"), float("nan"), 1.7, 0.4])
 
     def flaky(prompt, answer, text):
@@ -219,8 +220,23 @@ def test_a_plain_callable_scorer_that_fails_or_returns_junk_scores_zero_and_is_c
 
     tree = json.dumps(SOFT)
     rewards, metrics = call(get_reward_func("lsrm", soft_scorer=flaky), ["x"] * 4, [tree] * 4)
-    assert rewards == [0.0, 0.0, 1.0, 0.4]
-    assert metrics[ERRORS_METRIC] == [3.0]
+    assert rewards == [None, None, 1.0, 0.4]  # missing is neither a pass nor 0; an out-of-range 1.7 is clipped
+    assert metrics[ERRORS_METRIC] == [3.0] and metrics[MISSING_METRIC] == [2.0]
+
+
+def test_a_missing_soft_leaf_makes_the_whole_reward_missing_not_the_mean_of_the_rest():
+    tree = json.dumps({"type": "parallel", "children": [SOFT, MIN3]})
+    func = get_reward_func("lsrm", soft_scorer=lambda prompt, answer, text: float("nan"))
+    rewards, _ = call(func, ["one two three"], [tree])
+    assert rewards == [None] and func.missing_count == 1
+
+
+def test_a_scorer_that_says_it_cannot_go_on_stops_scoring():
+    def broken(prompt, answer, text):
+        raise SoftScorerError("judge refuses every call")
+
+    with pytest.raises(SoftScorerError, match="refuses"):
+        call(get_reward_func("lsrm", soft_scorer=broken), ["x"], [json.dumps(SOFT)])
 
 
 def test_soft_leaves_without_a_scorer_are_a_configuration_error():

@@ -1,4 +1,4 @@
-"""Retry rules shared by every OpenAI-compatible client: rewriting, the soft-constraint judge, eval generation."""
+"""When a chat request is tried again: the retryable statuses and the backoff schedule (capped `Retry-After`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 # Worth another try: request timeout, conflict, too early, rate limit, server-side failures.
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+# Wrong key, no permission, wrong URL or model: every call would fail the same way, so the caller stops.
+REFUSED_STATUSES = frozenset({401, 403, 404})
 
 
 def chat_completions_url(base_url: str) -> str:
@@ -15,14 +17,20 @@ def chat_completions_url(base_url: str) -> str:
     return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RetryPolicy:
-    """How a request is retried: exponential backoff with jitter, capped, honouring a numeric `Retry-After`."""
+    """Exponential backoff with jitter, capped at `max_backoff`; a numeric `Retry-After` is honoured up to that cap.
 
-    max_retries: int = 5
+    delay(attempt) = min(max_backoff, initial_backoff * 2**attempt) * U(0.5, 1)."""
+
+    max_retries: int = 3
     initial_backoff: float = 1.0
     max_backoff: float = 30.0
-    rng: random.Random = field(default_factory=random.Random, repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.initial_backoff < 0 or self.max_backoff < 0:
+            raise ValueError(f"retries and backoff must be >= 0, got {self}")
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""

@@ -1,6 +1,6 @@
 import random
 
-from lsrif_trl.data.http_retry import RetryPolicy, chat_completions_url
+from lsrif_trl.chat.retry import RetryPolicy, chat_completions_url
 
 
 def test_chat_url_is_built_from_a_v1_base_or_kept_when_already_full():

@@ -1,0 +1,1 @@
+"""The toy-world ablation (`make ablation`): LSRM against structure-blind rewards from one SFT start."""

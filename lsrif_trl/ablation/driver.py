@@ -1,0 +1,301 @@
+"""The toy-world ablation, stage by stage: build -> expert answers -> SFT -> GRPO per reward and seed -> held-out
+evaluation of the SFT start and every run -> report (`lsrif_trl.ablation.report`).
+
+Every stage goes through the project's ordinary entry points: the builder (`--world toy`), the expert
+(`data.expert.answer_rows`), `recipes/sft.py` and `recipes/grpo_lsrm.py` with `recipes/toy/*.yaml` (each in its
+own process), and `lsrif eval lsr --world toy` (`eval.runner.evaluate`). A stage whose output is complete is
+reused, so an interrupted ablation resumes; the report is rebuilt every time.
+
+Training processes run one at a time with one intra-op thread (`OMP_NUM_THREADS=1`): on a small, shared CPU
+machine OpenMP's spinning threads made generation ten times slower.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsrif_trl.ablation import report
+from lsrif_trl.training.config import REPO_ROOT
+
+WORLD = "toy"
+SFT_RECIPE = REPO_ROOT / "recipes" / WORLD / "sft.yaml"
+GRPO_RECIPE = REPO_ROOT / "recipes" / WORLD / "grpo_lsrm.yaml"
+DEFAULT_GAMMA = 0.5  # the gamma of the plain `lsrm` runs (recipes/toy/grpo_lsrm.yaml)
+DONE = "ablation_done.json"  # written into a training folder once its run has finished
+
+
+@dataclass(frozen=True)
+class AblationConfig:
+    """What one ablation runs; every field is recorded in results.json under `settings`."""
+
+    output_dir: str = "outputs/ablation"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    rewards: tuple[str, ...] = ("lsrm", "flat", "all")
+    gammas: tuple[float, ...] = ()  # extra LSRM runs with these gammas (the sweep on sequential items)
+    eval_seed: int = 1
+    steps: int = 60
+    train_rows: int = 2000
+    train_seed: int = 0
+    eval_prompts: int = 200
+    noise: float = 0.3
+    wrong_branch: float = 0.3
+    base_sentences: tuple[int, int] = (1, 2)
+    sft_steps: int | None = None  # None: recipes/toy/sft.yaml's max_steps
+    max_new_tokens: int = 48
+    extra_grpo_args: tuple[str, ...] = field(default_factory=tuple)  # appended to every GRPO command
+
+    def __post_init__(self) -> None:
+        from lsrif_trl.rewards import REWARD_NAMES
+
+        if not self.seeds:
+            raise ValueError("SEEDS: give at least one seed")
+        if not self.rewards:
+            raise ValueError("REWARDS: give at least one reward")
+        unknown = [r for r in self.rewards if r not in REWARD_NAMES or r == "think_format"]
+        if unknown:
+            raise ValueError(f"REWARDS: unknown reward {unknown[0]!r}; choose from {sorted(REWARD_NAMES)}")
+        if any(not 0.0 <= g <= 1.0 for g in self.gammas):
+            raise ValueError(f"GAMMAS: {list(self.gammas)}: each gamma must be in [0, 1]")
+        if self.steps < 1:
+            raise ValueError(f"STEPS={self.steps}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One GRPO run: its name in the report, the reward, the seed and the extra recipe arguments."""
+
+    group: str
+    reward: str
+    seed: int
+    args: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.group}-seed{self.seed}"
+
+
+def plan_runs(config: AblationConfig) -> list[Run]:
+    """Every GRPO run: each reward at each seed, then each gamma of the sweep (LSRM) at each seed."""
+    runs = [Run(reward, reward, seed) for reward in config.rewards for seed in config.seeds]
+    for gamma in config.gammas:
+        if gamma == DEFAULT_GAMMA and "lsrm" in config.rewards:
+            continue  # the plain lsrm runs are this point of the sweep
+        runs += [Run(f"lsrm-gamma{gamma:g}", "lsrm", seed, ("--lsrm_gamma", str(gamma))) for seed in config.seeds]
+    return runs
+
+
+def gamma_groups(config: AblationConfig) -> dict[str, str]:
+    """Gamma (as text) -> the report group that ran LSRM with it."""
+    return {
+        f"{gamma:g}": "lsrm" if gamma == DEFAULT_GAMMA and "lsrm" in config.rewards else f"lsrm-gamma{gamma:g}"
+        for gamma in config.gammas
+    }
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "WANDB_MODE": "disabled"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_command(command: Sequence[str], log: Path) -> None:
+    """Run one stage's process with its output in `log`; RuntimeError naming the log when it fails."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as handle:
+        handle.write(" ".join(command) + "\n")
+        handle.flush()
+        code = subprocess.call(list(command), stdout=handle, stderr=subprocess.STDOUT, env=_environment())
+    if code != 0:
+        raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log}")
+
+
+class Ablation:
+    """One ablation under `config.output_dir`: `run()` does every missing stage and writes the report."""
+
+    def __init__(self, config: AblationConfig, echo: Callable[[str], None] = print) -> None:
+        self.config, self.echo = config, echo
+        self.root = Path(config.output_dir)
+        self.timings: dict[str, float] = {}
+
+    # ---- stages ----------------------------------------------------------------------------------------------
+
+    def _timed(self, stage: str, work: Callable[[], None]) -> None:
+        start = time.perf_counter()
+        work()
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+    def build_data(self) -> None:
+        """The world's training rows and their noisy expert answers (reused when present)."""
+        from lsrif_trl.data.builder import build_dataset
+        from lsrif_trl.data.expert import ExpertConfig, answer_rows
+        from lsrif_trl.data.loading import save_dataset
+
+        train, sft = self.root / "data" / "train", self.root / "data" / "sft"
+        if not train.exists():
+            self.echo(f"building {self.config.train_rows} toy-world rows -> {train}")
+            save_dataset(build_dataset(self.config.train_rows, self.config.train_seed, world=WORLD), train, "disk")
+        if not sft.exists():
+            from datasets import load_from_disk
+
+            rows = load_from_disk(str(train))
+            expert = ExpertConfig(noise=self.config.noise, wrong_branch=self.config.wrong_branch)
+            answers, counts = answer_rows(rows, self.config.train_seed, expert, self.config.base_sentences)
+            self.echo(f"expert answers: {counts.summary()}")
+            save_dataset(rows.add_column("completion", answers), sft, "disk")
+
+    def train_sft(self) -> None:
+        """The SFT warm-up every GRPO run starts from."""
+        out = self.root / "sft"
+        if (out / DONE).is_file():
+            return
+        command = [
+            sys.executable,
+            str(REPO_ROOT / "recipes" / "sft.py"),
+            "--config", str(SFT_RECIPE),
+            "--model_name_or_path", str(self.root / "model"),
+            "--dataset_name", str(self.root / "data" / "sft"),
+            "--output_dir", str(out),
+        ]  # fmt: skip
+        if self.config.sft_steps is not None:
+            command += ["--max_steps", str(self.config.sft_steps)]
+        self.echo(f"SFT warm-up -> {out}")
+        shutil.rmtree(out, ignore_errors=True)  # an unfinished run of this ablation's own, never user data
+        run_command(command, self.root / "logs" / "sft.log")
+        (out / DONE).write_text(json.dumps({"stage": "sft"}) + "\n")
+
+    def train_grpo(self, run: Run) -> None:
+        """One GRPO run from the SFT checkpoint."""
+        out = self.root / "runs" / run.name
+        if (out / DONE).is_file():
+            return
+        command = [
+            sys.executable,
+            str(REPO_ROOT / "recipes" / "grpo_lsrm.py"),
+            "--config", str(GRPO_RECIPE),
+            "--model_name_or_path", str(self.root / "sft"),
+            "--dataset_name", str(self.root / "data" / "train"),
+            "--reward_funcs", run.reward,
+            "--seed", str(run.seed),
+            "--max_steps", str(self.config.steps),
+            "--output_dir", str(out),
+            *run.args,
+            *self.config.extra_grpo_args,
+        ]  # fmt: skip
+        self.echo(f"GRPO {run.name} ({self.config.steps} steps) -> {out}")
+        shutil.rmtree(out, ignore_errors=True)
+        run_command(command, self.root / "logs" / f"{run.name}.log")
+        (out / DONE).write_text(json.dumps(asdict(run)) + "\n")
+
+    def evaluate(self, name: str, model: Path) -> Path:
+        """Held-out evaluation of one model (greedy); returns its per-prompt results file."""
+        from lsrif_trl.eval.generation import SamplingParams
+        from lsrif_trl.eval.runner import EvalRequest, LSRBenchmark
+        from lsrif_trl.eval.runner import evaluate as run_eval
+
+        out = self.root / "eval" / name
+        results = out / "lsr_results.jsonl"
+        settings = {"model": str(model), "eval_seed": self.config.eval_seed, "prompts": self.config.eval_prompts}
+        marker = out / "ablation_eval.json"
+        if results.is_file() and marker.is_file() and json.loads(marker.read_text()) == settings:
+            return results
+        shutil.rmtree(out, ignore_errors=True)
+        self.echo(
+            f"evaluating {name} on {self.config.eval_prompts} held-out prompts (eval seed {self.config.eval_seed})"
+        )
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            run_eval(
+                LSRBenchmark(world=WORLD, seed=self.config.eval_seed, num_prompts=self.config.eval_prompts),
+                EvalRequest(
+                    output_dir=out,
+                    model=str(model),
+                    sampling=SamplingParams(max_new_tokens=self.config.max_new_tokens, temperature=0.0),
+                    backend_options={"batch_size": 50},
+                ),
+            )
+        finally:
+            torch.set_num_threads(threads)
+        marker.write_text(json.dumps(settings) + "\n")
+        return results
+
+    # ---- the whole ablation ----------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """Every stage (reusing finished ones), then results.json, results.md and the plots."""
+        from lsrif_trl.tiny import build_tiny_model
+
+        started = time.perf_counter()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._timed("build world + expert answers", self.build_data)
+        self._timed("toy model", lambda: build_tiny_model(self.root / "model", preset=WORLD))
+        self._timed("SFT warm-up", self.train_sft)
+        runs = plan_runs(self.config)
+        for run in runs:
+            self._timed("GRPO runs", lambda run=run: self.train_grpo(run))
+        tables: dict[str, list[report.EvalTable]] = {"sft": []}
+
+        def evaluate_all() -> None:
+            tables["sft"].append(report.EvalTable.read(self.evaluate("sft", self.root / "sft")))
+            for run in runs:
+                table = report.EvalTable.read(self.evaluate(run.name, self.root / "runs" / run.name))
+                tables.setdefault(run.group, []).append(table)
+
+        self._timed("held-out evaluation", evaluate_all)
+        self.timings["total"] = time.perf_counter() - started
+        results = self.write_report(tables, runs)
+        self.echo(f"report: {self.root / 'results.md'}")
+        return results
+
+    def write_report(self, tables: dict[str, list[report.EvalTable]], runs: list[Run]) -> dict[str, Any]:
+        """results.json, results.md, learning curves and bar chart from the evaluation tables and run logs."""
+        summary = report.summarize(tables)
+        rewards = {name: summary[name] for name in self.config.rewards}
+        for name in rewards:
+            rewards[name]["lift_over_sft"] = report.difference(tables[name], tables["sft"])
+        results: dict[str, Any] = {
+            "sft": summary["sft"],
+            "rewards": rewards,
+            "eval_seed": self.config.eval_seed,
+            "settings": {**asdict(self.config), "world": WORLD, "sft_recipe": str(SFT_RECIPE.relative_to(REPO_ROOT))},
+            "timings": {stage: round(seconds, 1) for stage, seconds in self.timings.items()},
+            "load_average": list(os.getloadavg()),
+        }
+        results["settings"]["grpo_recipe"] = str(GRPO_RECIPE.relative_to(REPO_ROOT))
+        if "lsrm" in tables and "flat" in tables:
+            results["lsrm_minus_flat"] = report.difference(tables["lsrm"], tables["flat"])
+        if self.config.gammas:
+            results["gamma_sweep"] = {gamma: summary[group] for gamma, group in gamma_groups(self.config).items()}
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        (self.root / "results.md").write_text(report.markdown(results), encoding="utf-8")
+        report.plot_bars(results, self.root / "by_type.png")
+        for key, label, file in (
+            ("reward", "training reward (each run's own)", "curves_reward.png"),
+            ("all_satisfied", "batch share with every constraint satisfied", "curves_all_satisfied.png"),
+        ):
+            report.plot_curves(self._curves(runs, key), self.root / file, label)
+        return results
+
+    def _curves(self, runs: list[Run], key: str) -> dict[str, list[list[tuple[int, float]]]]:
+        """Per report group, each run's logged (step, value) points of `reward` or its all-satisfied share."""
+        curves: dict[str, list[list[tuple[int, float]]]] = {}
+        for run in runs:
+            state = self.root / "runs" / run.name / "trainer_state.json"
+            history = json.loads(state.read_text())["log_history"] if state.is_file() else []
+            metric = key if key == "reward" else f"lsrif/{run.reward}_reward/all_satisfied"
+            points = [(entry["step"], entry[metric]) for entry in history if metric in entry and "step" in entry]
+            curves.setdefault(run.group, []).append(points)
+        return curves
