@@ -2,8 +2,8 @@
 
 A `Checkpoint` knows every tensor's name, shape and shard from the file headers and reads a tensor in row
 blocks through safetensors' lazy slices, keeping at most one shard open (memory-mapped) at a time. Comparing
-two checkpoints therefore maps at most two shards at once and holds in memory only one block of each
-tensor (`BLOCK_ELEMENTS` values, as float64), whatever the model size. A LoRA adapter folder
+two checkpoints therefore maps at most two shards at once and holds in memory about two blocks
+(`BLOCK_ELEMENTS` values each, as float64: 16 MiB), whatever the model size. A LoRA adapter folder
 (`adapter_config.json` + `adapter_model.safetensors`) gives each adapted weight's effective update
 ΔW = B @ A · scale, scale = alpha / r (alpha / sqrt(r) with `use_rslora`), transposed for embeddings and
 `fan_in_fan_out` layers.
@@ -24,7 +24,7 @@ INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
-BLOCK_ELEMENTS = 1 << 24  # values per block read from each checkpoint (128 MiB as float64)
+BLOCK_ELEMENTS = 1 << 20  # values per block read from each checkpoint (8 MiB as float64)
 # config.json fields that must agree for two checkpoints to be the same architecture.
 ARCHITECTURE_FIELDS = (
     "model_type",
@@ -156,7 +156,7 @@ class LoraDeltas:
         self.fan_in_fan_out = bool(config.get("fan_in_fan_out"))
         self.weights = Checkpoint(folder, ADAPTER_WEIGHTS)
         self.pairs: dict[str, tuple[str, str, bool]] = {}  # base name -> (A name, B name, embedding)
-        self.replaced: dict[str, str] = {}  # base name -> full weight saved with the adapter (modules_to_save)
+        self.replaced: dict[str, str] = {}  # base name -> full weight saved with the adapter
         for name in self.weights.shapes:
             inner = name.removeprefix(_PEFT_PREFIX)
             found = re.fullmatch(r"(.+)\.lora_(embedding_)?A(\.weight)?", inner)
@@ -168,8 +168,10 @@ class LoraDeltas:
                     raise CheckpointError(f"{folder / ADAPTER_WEIGHTS}: {name} has no matching {b_name}")
                 self.pairs[f"{module}.weight"] = (name, b_name, embedding)
             elif not re.search(r"\.lora_(embedding_)?B(\.weight)?$", inner):
-                self.replaced[inner.replace("modules_to_save.", "")] = name
+                # modules_to_save copies, and the embedding weights PEFT saves beside embedding adapters
+                self.replaced[inner.replace("modules_to_save.", "").replace(".base_layer", "")] = name
         self.weights.close()
+        self._factors: tuple[str | None, torch.Tensor | None, torch.Tensor | None] = (None, None, None)
 
     def scale(self, module: str, rank: int) -> float:
         """alpha / r (alpha / sqrt(r) with rsLoRA), alpha from `alpha_pattern` when a pattern names the module."""
@@ -179,11 +181,17 @@ class LoraDeltas:
         )
         return alpha / math.sqrt(rank) if self.rslora else alpha / rank
 
-    def delta(self, base_name: str) -> torch.Tensor | None:
-        """ΔW for base parameter `base_name` (float64), or None when the adapter leaves it alone."""
+    def delta_rows(self, base_name: str, start: int, stop: int) -> torch.Tensor | None:
+        """Rows start..stop of ΔW for base parameter `base_name` (float64), or None when the adapter leaves it alone.
+
+        Only those rows are formed (B[rows] @ A, or (B @ A[:, rows])ᵀ when transposed), never the whole update."""
         if base_name not in self.pairs:
             return None
         a_name, b_name, embedding = self.pairs[base_name]
-        a, b = self.weights.tensor(a_name), self.weights.tensor(b_name)
-        product = (b @ a) * self.scale(base_name.removesuffix(".weight"), a.shape[0])
-        return product.T if embedding or self.fan_in_fan_out else product
+        if self._factors[0] != base_name:  # read once per weight, not once per block
+            self._factors = (base_name, self.weights.tensor(a_name), self.weights.tensor(b_name))
+        _, a, b = self._factors
+        scale = self.scale(base_name.removesuffix(".weight"), a.shape[0])
+        if embedding or self.fan_in_fan_out:
+            return (b @ a[:, start:stop]).T * scale
+        return (b[start:stop] @ a) * scale

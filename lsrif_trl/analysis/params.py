@@ -8,7 +8,7 @@ For a set S of parameters (a module type, or a module type within one layer):
 Biases count with their projection (`q_proj.bias` is `q`). A LoRA adapter's ΔW is its effective update
 B @ A · scale (see `checkpoints.LoraDeltas`); weights it does not adapt have ΔW = 0. With tied embeddings the
 output head is the embedding matrix and is counted once, as `embeddings`. Weights are streamed in row blocks
-(`checkpoints.Checkpoint`), so memory stays at one block per checkpoint and two mapped shards at most.
+(`checkpoints.Checkpoint`), so memory stays near two mapped shards plus two blocks (benchmarks/bench_analysis.py).
 """
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ def _check_adapter(base: Checkpoint, adapter: LoraDeltas) -> None:
                 f"{adapter.folder}: the adapter changes {name}, which {base.folder} does not have; pass the adapter's "
                 f"own base model (its adapter_config.json names {adapter.base_model!r})"
             )
+    for name, saved in adapter.replaced.items():
+        if adapter.weights.shapes[saved] != base.shapes[name]:
+            raise CheckpointError(
+                f"{adapter.folder}: {saved} is {list(adapter.weights.shapes[saved])} but {name} is "
+                f"{list(base.shapes[name])} in {base.folder} (a resized vocabulary?); pass the adapter's own base model"
+            )
     for name, (a_name, b_name, embedding) in adapter.pairs.items():
         a_shape, b_shape = adapter.weights.shapes[a_name], adapter.weights.shapes[b_name]
         shape = (b_shape[0], a_shape[1])
@@ -102,15 +108,20 @@ class _Sums:
         self.count[key[0]] += numel
 
 
+def _square_sum(block: torch.Tensor) -> float:
+    """Σ x² of a block, without a temporary of its size."""
+    flat = block.reshape(-1)
+    return float(torch.dot(flat, flat))
+
+
 def _full_sums(base: Checkpoint, trained: Checkpoint, names: list[str]) -> _Sums:
     sums = _Sums()
     for name in names:
         base_sq = delta_sq = 0.0
         for start, stop in row_blocks(base.shapes[name]):
             b = base.rows(name, start, stop)
-            base_sq += float(torch.sum(b * b))
-            d = trained.rows(name, start, stop) - b
-            delta_sq += float(torch.sum(d * d))
+            base_sq += _square_sum(b)
+            delta_sq += _square_sum(trained.rows(name, start, stop).sub_(b))
         sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
     return sums
 
@@ -118,18 +129,16 @@ def _full_sums(base: Checkpoint, trained: Checkpoint, names: list[str]) -> _Sums
 def _adapter_sums(base: Checkpoint, adapter: LoraDeltas, names: list[str]) -> _Sums:
     sums = _Sums()
     for name in names:
-        delta = adapter.delta(name)
         base_sq = delta_sq = 0.0
         for start, stop in row_blocks(base.shapes[name]):
             b = base.rows(name, start, stop)
-            base_sq += float(torch.sum(b * b))
-            if name in adapter.replaced:
-                d = adapter.weights.rows(adapter.replaced[name], start, stop) - b
-            elif delta is not None:
-                d = delta[start:stop] if delta.dim() else delta
-            else:
-                continue
-            delta_sq += float(torch.sum(d * d))
+            base_sq += _square_sum(b)
+            d = adapter.weights.rows(adapter.replaced[name], start, stop).sub_(b) if name in adapter.replaced else None
+            lora = adapter.delta_rows(name, start, stop)
+            if lora is not None:
+                d = lora if d is None else d.add_(lora)
+            if d is not None:
+                delta_sq += _square_sum(d)
         sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
     return sums
 

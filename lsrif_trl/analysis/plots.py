@@ -47,3 +47,37 @@ def plot_params(result: dict[str, Any], folder: Path) -> dict[str, Path]:
     fig.savefig(paths["bars"], dpi=120)
     plt.close(fig)
     return paths
+
+
+def plot_attention(result: dict[str, Any], folder: Path) -> dict[str, Path]:
+    """attention_change.png (change per category, 95% intervals) and attention_layers.png (change per layer)."""
+    plt = _pyplot()
+    change = result["change"]
+    names = list(change["mean"])
+    means = [change["mean"][c]["mean"] for c in names]
+    errors = [
+        [m - change["mean"][c]["ci95"][0] for c, m in zip(names, means, strict=True)],
+        [change["mean"][c]["ci95"][1] - m for c, m in zip(names, means, strict=True)],
+    ]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(names, means, yerr=errors, capsize=4)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("attention mass, trained − base")
+    ax.set_title(f"attention of the answer to each category ({result['prompts']} prompts, 95% bootstrap)")
+    fig.tight_layout()
+    paths = {"change": folder / "attention_change.png"}
+    fig.savefig(paths["change"], dpi=120)
+    plt.close(fig)
+    layers = list(change["by_layer"])
+    fig, ax = plt.subplots(figsize=(max(5, 0.4 * len(layers) + 3), 3.5))
+    for name in names:
+        ax.plot(layers, [change["by_layer"][layer][name]["mean"] for layer in layers], marker="o", label=name)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("layer")
+    ax.set_ylabel("attention mass, trained − base")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths["layers"] = folder / "attention_layers.png"
+    fig.savefig(paths["layers"], dpi=120)
+    plt.close(fig)
+    return paths

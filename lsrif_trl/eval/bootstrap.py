@@ -22,7 +22,13 @@ def paired_interval(
     if len(shared) < 2:
         return None
     differences = np.array([other[key] - base[key] for key in shared], dtype=float)
-    picks = np.random.default_rng(seed).integers(0, len(shared), size=(resamples, len(shared)))
-    means = differences[picks].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
+    low, high = interval(differences, resamples, seed)
     return float(low), float(high), len(shared)
+
+
+def interval(differences: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """The 2.5th and 97.5th percentiles of the means over axis 0 (one row per prompt, any trailing shape) of
+    `resamples` resamples of the rows."""
+    picks = np.random.default_rng(seed).integers(0, len(differences), size=(resamples, len(differences)))
+    means = differences[picks].mean(axis=1)
+    return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)

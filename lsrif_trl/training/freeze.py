@@ -37,6 +37,11 @@ def _matches(name: str, key: str) -> bool:
     return fnmatch.fnmatchcase(name, key)
 
 
+def _numel(param: Any) -> int:
+    """Elements of a parameter, also when ZeRO-3 has partitioned it (its local `numel()` is then 0)."""
+    return getattr(param, "ds_numel", param.numel())
+
+
 def freeze_parameters(model: Any, keys: Sequence[str]) -> dict[str, Any] | None:
     """Stop gradients of every parameter matching a key; returns what was frozen (for the model card), or None
     without keys. ValueError when a key matches no trainable parameter or nothing trainable is left."""
@@ -52,8 +57,8 @@ def freeze_parameters(model: Any, keys: Sequence[str]) -> dict[str, Any] | None:
         for _, param in hits:
             if param.requires_grad:
                 param.requires_grad_(False)
-                frozen += param.numel()
-    left = sum(param.numel() for _, param in trainable if param.requires_grad)
-    if left == 0:
+                frozen += _numel(param)
+    left = sum(_numel(param) for _, param in trainable if param.requires_grad)
+    if not any(param.requires_grad for _, param in trainable):
         raise ValueError(f"freeze: {list(keys)} freezes every trainable parameter; nothing would train")
     return {"keys": list(keys), "frozen parameters": frozen, "trainable parameters": left}

@@ -48,6 +48,14 @@ def test_a_model_against_itself_moved_nothing(base, tmp_path):
     assert (tmp_path / "params_heatmap.png").is_file() and (tmp_path / "params_by_module.png").is_file()
 
 
+def test_an_untied_output_head_is_its_own_type_and_a_tied_one_is_counted_once_as_embeddings(base, tmp_path):
+    config = AutoConfig.from_pretrained(base)
+    config.tie_word_embeddings = False
+    untied = _save(AutoModelForCausalLM.from_config(config), tmp_path / "untied")
+    assert "lm_head" in analyze_params(untied, untied)["by_module"]
+    assert "lm_head" not in analyze_params(base, base)["by_module"]
+
+
 def test_perturbing_one_module_type_of_one_layer_reports_exactly_that_type_and_layer(base, tmp_path):
     name = "model.layers.1.self_attn.k_proj.weight"
     trained, delta_norm = _perturbed(base, tmp_path / "trained", name)
@@ -101,10 +109,12 @@ def test_sharded_checkpoints_stream_block_by_block_with_one_shard_open_each_and_
         assert streamed["by_layer"][layer] == pytest.approx(types, rel=1e-9)
 
 
-def test_lora_adapter_is_measured_by_its_effective_update_as_peft_merges_it(base, tmp_path):
+def test_lora_adapter_is_measured_by_its_effective_update_as_peft_merges_it(base, tmp_path, monkeypatch):
     peft = pytest.importorskip("peft")
+    monkeypatch.setattr(checkpoints, "BLOCK_ELEMENTS", 4096)  # updates are formed a few rows at a time
     model = AutoModelForCausalLM.from_pretrained(base)
-    config = peft.LoraConfig(r=4, lora_alpha=12, target_modules=["q_proj", "down_proj"], init_lora_weights=False)
+    targets = ["q_proj", "down_proj", "embed_tokens"]
+    config = peft.LoraConfig(r=4, lora_alpha=12, target_modules=targets, init_lora_weights=False)
     wrapped = peft.get_peft_model(model, config)
     wrapped.save_pretrained(tmp_path / "adapter")
     merged = _save(wrapped.merge_and_unload(), tmp_path / "merged")
@@ -112,7 +122,11 @@ def test_lora_adapter_is_measured_by_its_effective_update_as_peft_merges_it(base
     from_merged = analyze_params(base, merged)
     assert from_adapter["adapter"] and not from_merged["adapter"]
     assert from_adapter["by_module"]["q"] > 0 and from_adapter["by_module"]["down"] > 0
-    assert from_adapter["by_module"]["k"] == 0.0 and from_adapter["share"]["q"] + from_adapter["share"]["down"] == 1.0
+    assert from_adapter["by_module"]["embeddings"] == pytest.approx(from_merged["by_module"]["embeddings"], rel=1e-4)
+    shares = from_adapter["share"]
+    assert from_adapter["by_module"]["k"] == 0.0 and shares["q"] + shares["down"] + shares[
+        "embeddings"
+    ] == pytest.approx(1.0)
     for layer, types in from_merged["by_layer"].items():
         assert from_adapter["by_layer"][layer] == pytest.approx(types, rel=1e-4, abs=1e-7)
 

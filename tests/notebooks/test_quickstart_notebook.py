@@ -1,8 +1,7 @@
 """notebooks/quickstart.ipynb: stored without outputs, never guesses a repository URL, and runs end to end offline.
 
-The notebook runs in a real Jupyter kernel started from this interpreter (a kernelspec written into a temporary
-folder, so a user-level `python3` kernel pointing elsewhere cannot be picked up), with the working directory a
-temporary folder: everything it writes lands there. Its last cell saves `lsrif-quickstart/summary.json`, which
+The notebook runs in a real Jupyter kernel started from this interpreter (`execute_notebook` in conftest.py), with
+the working directory a temporary folder: everything it writes lands there. Its last cell saves `lsrif-quickstart/summary.json`, which
 these tests read.
 """
 
@@ -21,8 +20,6 @@ nbclient = pytest.importorskip("nbclient")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO_ROOT / "notebooks" / "quickstart.ipynb"
 IFEVAL_INPUT = REPO_ROOT.parent / "shared" / "data" / "ifeval" / "input_data.jsonl"
-KERNEL_NAME = "lsrif-notebook-test"
-CELL_TIMEOUT = 300  # seconds per cell: generous for a loaded 2-core machine (the whole run takes ~35 s idle)
 IFEVAL_HEADLINE = ("prompt_level_strict", "instruction_level_strict", "prompt_level_loose", "instruction_level_loose")
 
 
@@ -32,29 +29,6 @@ def read_notebook():
 
 def code_cells(notebook) -> list:
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
-
-
-@pytest.fixture(scope="session")
-def kernel_spec_manager(tmp_path_factory):
-    """A kernelspec folder holding one kernel: this very interpreter running ipykernel."""
-    pytest.importorskip("ipykernel", reason="no Jupyter kernel can be started: ipykernel is not installed here")
-    from ipykernel.kernelspec import write_kernel_spec
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    kernels = tmp_path_factory.mktemp("kernels")
-    write_kernel_spec(kernels / KERNEL_NAME)  # argv[0] is sys.executable
-    return KernelSpecManager(kernel_dirs=[str(kernels)])
-
-
-def execute(notebook, cwd: Path, kernel_spec_manager) -> None:
-    """Run every cell of `notebook` in a fresh kernel whose working directory is `cwd`."""
-    from jupyter_client.manager import KernelManager
-
-    kernel = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_spec_manager)
-    client = nbclient.NotebookClient(
-        notebook, km=kernel, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(cwd)}}
-    )
-    client.execute()
 
 
 def test_notebook_is_stored_without_outputs_and_starts_with_a_tiny_parameters_cell():
@@ -68,7 +42,7 @@ def test_notebook_is_stored_without_outputs_and_starts_with_a_tiny_parameters_ce
 
 
 def test_colab_setup_without_a_checkout_or_lsrif_repo_url_stops_with_a_message_naming_the_variable(
-    tmp_path, monkeypatch, kernel_spec_manager
+    tmp_path, monkeypatch, execute_notebook
 ):
     monkeypatch.delenv("LSRIF_REPO_URL", raising=False)
     notebook = read_notebook()
@@ -78,11 +52,11 @@ def test_colab_setup_without_a_checkout_or_lsrif_repo_url_stops_with_a_message_n
     )
     notebook.cells = [fake_colab, code_cells(notebook)[0], setup]
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="LSRIF_REPO_URL is not set"):
-        execute(notebook, tmp_path, kernel_spec_manager)
+        execute_notebook(notebook, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing cloned, installed or written
 
 
-def test_gpu_mode_hands_the_recipe_arguments_that_parse_for_the_hub_model(tmp_path, kernel_spec_manager):
+def test_gpu_mode_hands_the_recipe_arguments_that_parse_for_the_hub_model(tmp_path, execute_notebook):
     from lsrif_trl.training.config import KINDS, parse_recipe_args
     from lsrif_trl.training.rewards import check_rewards
 
@@ -99,7 +73,7 @@ def test_gpu_mode_hands_the_recipe_arguments_that_parse_for_the_hub_model(tmp_pa
         by_id["train-args"],
         dump,
     ]
-    execute(notebook, tmp_path, kernel_spec_manager)
+    execute_notebook(notebook, tmp_path)
     handed = json.loads((tmp_path / "argv.json").read_text())
     # force_cpu as `lsrif config validate` does: GPU-only settings (bf16) parse on this CPU machine.
     script_args, training_args, model_args = parse_recipe_args(KINDS["grpo"], handed["argv"], force_cpu=True)
@@ -112,7 +86,7 @@ def test_gpu_mode_hands_the_recipe_arguments_that_parse_for_the_hub_model(tmp_pa
 
 
 @pytest.fixture(scope="session")
-def executed(tmp_path_factory, kernel_spec_manager) -> tuple[Path, dict]:
+def executed(tmp_path_factory, execute_notebook) -> tuple[Path, dict]:
     """The working directory of one full run of the notebook and the summary its last cell wrote.
 
     Under pytest-xdist the workers share one run (the session's base temp folder and a lock), so the notebook
@@ -127,7 +101,7 @@ def executed(tmp_path_factory, kernel_spec_manager) -> tuple[Path, dict]:
     with FileLock(str(shared / "quickstart-run.lock")):
         if not summary.is_file():
             cwd.mkdir(exist_ok=True)
-            execute(read_notebook(), cwd, kernel_spec_manager)
+            execute_notebook(read_notebook(), cwd)
     return cwd, json.loads(summary.read_text())
 
 

@@ -97,3 +97,11 @@ def test_grpo_with_attention_frozen_moves_only_the_other_weights_and_says_so_in_
     assert moved["up"] > 0 and moved["down"] > 0
     card = (tmp_path / "run" / "README.md").read_text()
     assert '**frozen**: `{"keys": ["attention"]' in card
+
+
+def test_counts_use_the_full_size_of_parameters_zero3_has_partitioned(model):
+    for param in model.parameters():  # what deepspeed.zero.Init leaves: an empty local shard, the size in ds_numel
+        param.ds_numel = param.numel()
+        param.data = param.data.new_empty(0)
+    report = freeze_parameters(model, ["qk"])
+    assert report["frozen parameters"] > 0 and report["trainable parameters"] > report["frozen parameters"]
