@@ -17,7 +17,9 @@ GPUS = 8
 GIB, KIB = 2**30, 2**10
 STAGE = re.compile(r"accelerate_configs/zero(\d)\.yaml")
 SHAPE = re.compile(r"^#   params ([\d.]+e9), layers (\d+), kv_heads (\d+), head_dim (\d+)$", re.M)
-GPU_RECIPES = [p for p in find_recipes() if p.parent.name != "tiny" and p.name.startswith("grpo_")]
+GPU_RECIPES = [  # the CPU recipes (tiny, toy) say `use_cpu: true` and have no GPU memory to account for
+    p for p in find_recipes() if p.name.startswith("grpo_") and not yaml.safe_load(p.read_text()).get("use_cpu")
+]
 
 
 def memory_lines(params: float, layers: int, kv_heads: int, head_dim: int, config: dict, stage: int) -> list[str]:
