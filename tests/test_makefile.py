@@ -96,3 +96,11 @@ def test_eval_after_train_evaluates_the_trained_model_with_the_tiny_defaults(tmp
 def test_a_model_outside_the_recipes_is_evaluated_as_given_greedy(tmp_path):
     out = make_dry_run("eval", "MODEL=Qwen/Qwen2.5-7B-Instruct", venv=installed_venv(tmp_path, "dev"))
     assert "--model Qwen/Qwen2.5-7B-Instruct " in out and "--max-new-tokens 2048 --temperature 0.0 --top-p 1.0" in out
+
+
+def test_a_model_folder_a_recipe_writes_is_evaluated_with_that_recipe_folders_defaults(tmp_path):
+    out = make_dry_run("eval", "MODEL=outputs/tiny-grpo-raif", venv=installed_venv(tmp_path, "dev"))
+    assert "written by recipes/tiny/grpo_raif.yaml; defaults of recipes/tiny/eval.yaml" in out
+    assert "--model outputs/tiny-grpo-raif " in out and "--max-new-tokens 32 " in out and "--limit 50" in out
+    gpu = make_dry_run("eval", "MODEL=outputs/qwen3-8b-grpo-lsrm/", venv=installed_venv(tmp_path / "g", "dev"))
+    assert "defaults of recipes/qwen3-8b/eval.yaml" in gpu and "--enable-thinking" in gpu
