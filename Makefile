@@ -161,8 +161,9 @@ JUDGE_MODEL ?=
 COMPARE_WITH ?=
 BACKEND ?= transformers
 # A model folder that a recipe writes (`make eval MODEL=outputs/tiny-grpo-lsrm`) takes its recipe folder's defaults.
-WRITTEN_BY = $(if $(wildcard recipes/$(MODEL)/eval.yaml),,$(firstword $(foreach r,$(wildcard recipes/*/*.yaml),$(if \
-  $(filter $(patsubst %/,%,$(MODEL)),$(shell python3 recipes/recipe_value.py $(r) output_dir 2>/dev/null)),$(r)))))
+# Looked up once (the eval target reads it many times): the recipe whose `output_dir` line names MODEL.
+WRITTEN_BY = $(eval WRITTEN_BY := $(if $(wildcard recipes/$(MODEL)/eval.yaml),,$(firstword $(shell \
+  grep -lE '^output_dir: *$(patsubst %/,%,$(MODEL))/?( |$$)' recipes/*/*.yaml 2>/dev/null))))$(WRITTEN_BY)
 EVAL_DEFAULTS = $(if $(WRITTEN_BY),$(dir $(WRITTEN_BY))eval.yaml,recipes/$(MODEL)/eval.yaml)
 eval_value = $(if $(wildcard $(EVAL_DEFAULTS)),$(shell python3 recipes/recipe_value.py $(EVAL_DEFAULTS) $(1) 2>/dev/null))
 TRAINED ?= $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,output_dir))
