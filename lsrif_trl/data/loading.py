@@ -36,7 +36,7 @@ class DatasetValidationError(ValueError):
         super().__init__(f"{source}: {total} problem(s) found:\n{shown}{more}")
 
 
-def _prompt_error(prompt: Any) -> str | None:
+def prompt_error(prompt: Any) -> str | None:
     if isinstance(prompt, str):
         return None if prompt.strip() else "empty prompt string"
     if not isinstance(prompt, Sequence) or not prompt:
@@ -56,7 +56,7 @@ def _prompt_error(prompt: Any) -> str | None:
 def _row_errors(row: Mapping[str, Any], reader: TreeReader) -> list[str]:
     """Problems of one row, each as `field: message`; its tree is read through `reader`."""
     errors = []
-    problem = _prompt_error(row.get("prompt"))
+    problem = prompt_error(row.get("prompt"))
     if problem:
         errors.append(f"prompt{problem if problem.startswith('[') else ': ' + problem}")
     facts = reader.add(row)

@@ -29,6 +29,8 @@ MISSING_METRIC = "lsrif/soft_missing"
 class StructuredReward:
     """A TRL reward function scoring completions against their logic trees under one `LSRMConfig`."""
 
+    column_sets = (("structure",), ("instruction_id_list", "kwargs"))  # one of these carries a row's tree
+
     def __init__(
         self,
         config: LSRMConfig = DEFAULT_CONFIG,

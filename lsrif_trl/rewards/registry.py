@@ -9,6 +9,8 @@ Names (`REWARD_NAMES`):
     raif          RAIF's shape: +2 all pass, -2 none passes, else the fraction passing, [-2, 2]
     mean5         self-supervised IF-RL's shape: 5 x mean constraint score, [0, 5]
     think_format  RAIF's format rule: +1 for one non-placeholder <think>...</think> before the answer, else -1
+    math_accuracy maths rows: 1 if the answer (math-verify, as TRL's accuracy_reward) equals `solution`, else 0
+    math_raif     maths rows, RAIF's shape: +2 equal, -1.5 not, -2 without a \boxed{} answer (rewards.math_answer)
 Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override `gamma`, `seq_mode` and `tau` for itself):
     gamma, seq_mode, tau   LSRM's options (`rewards.lsrm.LSRMConfig`; recipe keys `lsrm_gamma`, `lsrm_seq_mode`,
                    `lsrm_tau`)
@@ -32,6 +34,7 @@ from typing import Any
 
 from lsrif_trl.rewards.functions import StructuredReward, ThinkFormatReward
 from lsrif_trl.rewards.lsrm import AGGREGATIONS, LSRMConfig, SeqMode
+from lsrif_trl.rewards.math_answer import MathAnswerReward
 from lsrif_trl.rewards.soft import SoftScorer
 from lsrif_trl.rewards.think import (
     DEFAULT_POLICY,
@@ -42,7 +45,8 @@ from lsrif_trl.rewards.think import (
     UnclosedPolicy,
 )
 
-REWARD_NAMES = (*AGGREGATIONS, "think_format")
+MATH_REWARDS = {"math_accuracy": "accuracy", "math_raif": "raif"}  # name -> rewards.math_answer shape
+REWARD_NAMES = (*AGGREGATIONS, "think_format", *MATH_REWARDS)
 RewardFunc = Callable[..., list[float | None]]
 
 
@@ -110,14 +114,16 @@ def get_reward_func(name: str, **options: Any) -> RewardFunc:
         )
     except ValueError as err:
         raise ValueError(f"reward {name!r}: {err}") from None
-    if name != "think_format":
+    if name in AGGREGATIONS:
         return reward
     if func_name is not None:
-        raise ValueError("reward 'think_format': `func_name` is not supported (use it once per run)")
+        raise ValueError(f"reward {name!r}: `func_name` is not supported (use it once per run)")
     try:
+        if name in MATH_REWARDS:
+            return MathAnswerReward(MATH_REWARDS[name], policy=opts["policy"])
         return ThinkFormatReward(opts["policy"])
     except ValueError as err:
-        raise ValueError(f"reward 'think_format': {err}") from None
+        raise ValueError(f"reward {name!r}: {err}") from None
 
 
 def import_reward_func(path: str) -> RewardFunc:

@@ -10,6 +10,8 @@ With advantage 0 the clipped surrogate of a sample is exactly 0, so it adds no p
   would remove them from it, and their KL term too, which RAIF keeps).
 - KL: TRL's estimator is k3, exp(ref - logp) - (ref - logp) - 1, added per token inside the loss, as RAIF's `k3`
   setting; RAIF's clip epsilon is 0.2 on both sides, TRL's `epsilon` (0.2) and `epsilon_high` (default = epsilon).
+With a dataset mixture, only the prompts of instruction sources (`SuperiorCoTConfig.sources`) get direct samples and
+the contrast; every other prompt's n samples reason and stay in the loss, as plain GRPO's do.
 vLLM server mode generates a group from one deduplicated prompt, so the prefill cannot differ within a group there;
 the recipe refuses that combination before any model loads.
 
@@ -31,6 +33,7 @@ from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll
+from lsrif_trl.training.mixture import SOURCE_COLUMN
 from lsrif_trl.training.superior_cot import FORMAT_REWARDS, NO_COT_PREFILL, SuperiorCoTConfig, contrast_keep
 
 BC_STATE_FILE = "bc_state.json"
@@ -90,7 +93,10 @@ class RaifGRPOTrainer(GRPOTrainer):
         if config is None or not self.model.training:
             return super()._generate_and_score_completions(inputs)
         start = self.accelerator.process_index * len(inputs)
-        self._no_cot_local = [config.is_no_cot(start + i) for i in range(len(inputs))]
+        contrasted_local = [config.applies(row.get(SOURCE_COLUMN)) for row in inputs]  # a mixture's non-instruction
+        self._no_cot_local = [  # rows reason in every sample (RAIF contrasts instruction prompts only)
+            config.is_no_cot(start + i) and contrasted_local[i] for i in range(len(inputs))
+        ]
         try:
             output = super()._generate_and_score_completions(inputs)
         finally:
@@ -102,25 +108,35 @@ class RaifGRPOTrainer(GRPOTrainer):
         format_cols = [i for i, n in enumerate(names) if n in FORMAT_REWARDS]
         answer = _weighted(rewards, weights, answer_cols)
         format_ok = (rewards[:, format_cols] >= 0).all(dim=1) if format_cols else torch.ones_like(answer).bool()
+        contrasted = gather_object(contrasted_local)
         reference = None
         if config.reference == "column":
             local = [row.get(config.reference_column) for row in inputs]
-            reference = [_as_float(v, config.reference_column) for v in gather_object(local)]
-        result = contrast_keep(config, answer.tolist(), format_ok.tolist(), reference)
+            reference = [
+                _as_float(v, config.reference_column) if applies else None
+                for v, applies in zip(gather_object(local), contrasted, strict=True)
+            ]
+        result = contrast_keep(config, answer.tolist(), format_ok.tolist(), reference, contrasted)
         keep = torch.tensor(result.keep, device=output["advantages"].device)
         local_keep = keep[start : start + len(inputs)]
         output["advantages"] = output["advantages"] * local_keep.to(output["advantages"].dtype)
-        self._log_contrast(answer, keep, result.masked_prompts)
+        self._log_contrast(answer, keep, result.masked_prompts, contrasted)
         return output
 
-    def _log_contrast(self, answer: torch.Tensor, keep: torch.Tensor, masked_prompts: Sequence[bool]) -> None:
+    def _log_contrast(
+        self, answer: torch.Tensor, keep: torch.Tensor, masked_prompts: Sequence[bool], contrasted: Sequence[bool]
+    ) -> None:
+        """The contrast's metrics over the contrasted prompts of the batch (NaN, which TRL skips, when none was)."""
         config = self.superior_cot
-        direct = torch.tensor([config.is_no_cot(i) for i in range(len(answer))], device=answer.device)
+        on = torch.tensor(list(contrasted), device=answer.device)
+        direct = torch.tensor([config.is_no_cot(i) for i in range(len(answer))], device=answer.device) & on
+        prompts = [m for m, c in zip(masked_prompts, contrasted[:: config.num_generations], strict=True) if c]
         metrics = self._metrics["train"]
-        metrics["lsrif/superior_cot/keep_ratio"].append(keep.float().mean().item())
-        metrics["lsrif/superior_cot/no_cot_fraction"].append(direct.float().mean().item())
-        metrics["lsrif/superior_cot/masked_prompts"].append(sum(masked_prompts) / len(masked_prompts))
-        metrics["lsrif/superior_cot/cot_reward"].append(_nanmean(answer[~direct]))
+        metrics["lsrif/superior_cot/contrasted_prompts"].append(on.float().mean().item())
+        metrics["lsrif/superior_cot/keep_ratio"].append(_nanmean(keep[on].float()))
+        metrics["lsrif/superior_cot/no_cot_fraction"].append(_nanmean(direct[on].float()))
+        metrics["lsrif/superior_cot/masked_prompts"].append(sum(prompts) / len(prompts) if prompts else math.nan)
+        metrics["lsrif/superior_cot/cot_reward"].append(_nanmean(answer[on & ~direct]))
         metrics["lsrif/superior_cot/no_cot_reward"].append(_nanmean(answer[direct]))
 
     # --- behaviour cloning --------------------------------------------------------------------------------------
