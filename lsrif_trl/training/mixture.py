@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.rewards.lsrm import AGGREGATIONS
+from lsrif_trl.sources import looks_like_hub_id
 from lsrif_trl.training.errors import RecipeError
 
 SOURCE_COLUMN = "data_source"  # as verl names it; the builder's own `source` column is provenance
@@ -282,6 +283,11 @@ def _load_source(args: Any, source: MixtureSource, where: str) -> Any:
         if path.suffix:
             raise RecipeError(f"{where}.path: {path}: the arithmetic builder writes a folder; drop the file suffix")
         build_arithmetic(path, source.build_rows, args.build_dataset_seed)
+    if not path.exists() and not looks_like_hub_id(source.path) and not source.build_rows:
+        raise RecipeError(
+            f"{where}.path: {source.path} does not exist (and does not read as a Hub id); fix the path, or set "
+            "build_rows (with builder: instructions or arithmetic) to build it here"
+        )
     rows = source.build_rows if source.builder == "instructions" else 0
     single = replace(
         args,
