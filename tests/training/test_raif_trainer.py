@@ -33,10 +33,11 @@ def tiny(tmp_path_factory):
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
-def make_trainer(tiny, tmp_path, reward, superior_cot=True, expert_stream=None, beta=0.0, **extra):
-    dataset = Dataset.from_list(
-        [{"prompt": [{"role": "user", "content": f"Say something about topic {i}."}]} for i in range(4)]
-    )
+def make_trainer(
+    tiny, tmp_path, reward, superior_cot=True, expert_stream=None, beta=0.0, rows=None, sources=None, **extra
+):
+    rows = rows or [{"prompt": [{"role": "user", "content": f"Say something about topic {i}."}]} for i in range(4)]
+    dataset = Dataset.from_list(rows)
     args = GRPOConfig(
         output_dir=str(tmp_path / "out"),
         use_cpu=True,
@@ -51,7 +52,7 @@ def make_trainer(tiny, tmp_path, reward, superior_cot=True, expert_stream=None, 
         seed=0,
         **extra,
     )
-    config = SuperiorCoTConfig(num_generations=N, no_cot_fraction=0.25) if superior_cot else None
+    config = SuperiorCoTConfig(num_generations=N, no_cot_fraction=0.25, sources=sources) if superior_cot else None
     return RaifGRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(tiny),
         reward_funcs=[reward],
@@ -175,3 +176,25 @@ def test_the_stream_cycles_in_a_seeded_order_and_shards_by_process(tiny):
     assert again.next_batch(pad)["input_ids"].tolist() == seen_a[1]
     with pytest.raises(ValueError, match="bc_batch_size"):
         ExpertStream(demos, batch_size=4, world_size=2)
+
+
+def test_a_mixtures_maths_prompt_gets_no_direct_sample_and_keeps_every_sample_in_the_loss(tiny, tmp_path):
+    rows = [
+        {"prompt": [{"role": "user", "content": "Describe a cat."}], "data_source": "instructions"},
+        {"prompt": [{"role": "user", "content": "What is 2 + 3?"}], "data_source": "math"},
+    ]
+    trainer = make_trainer(tiny, tmp_path, cot_first_wins, rows=rows, sources=frozenset({"instructions"}))
+    batch = generation_batch(trainer)
+    out = trainer._generate_and_score_completions(batch)
+    sources = [row["data_source"] for row in batch]
+    assert sorted(set(sources)) == ["instructions", "math"]
+    prefill = trainer._prefill_ids
+    ends = [out["prompt_ids"][i, -len(prefill) :].tolist() == prefill for i in range(2 * N)]
+    assert ends == [s == "instructions" and i % N == N - 1 for i, s in enumerate(sources)]
+    # Rewards [1, .5, .5, .5] per group: the instruction prompt's direct sample leaves the loss, the maths one stays.
+    last = {sources[i]: out["advantages"][i].item() for i in range(N - 1, 2 * N, N)}
+    assert last["instructions"] == 0.0 and last["math"] < 0.0
+    metrics = trainer._metrics["train"]
+    assert metrics["lsrif/superior_cot/contrasted_prompts"] == [0.5]
+    assert metrics["lsrif/superior_cot/no_cot_fraction"] == [0.25]  # of the contrasted prompt's samples
+    assert metrics["lsrif/superior_cot/keep_ratio"] == [0.75]
