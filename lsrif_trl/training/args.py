@@ -131,7 +131,8 @@ class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, Rai
     reward_funcs: list[str] = field(
         default_factory=lambda: ["lsrm"],
         metadata={
-            "help": "Reward names from `lsrif_trl.rewards.REWARD_NAMES` (lsrm, flat, all, raif, mean5, think_format)."
+            "help": "Reward names from `lsrif_trl.rewards.REWARD_NAMES` (lsrm, flat, all, raif, mean5, think_format, "
+            "math_accuracy, math_raif)."
         },
     )
     freeze: list[str] = field(
