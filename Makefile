@@ -215,9 +215,10 @@ $(LMEVAL_VENV)/.installed:
 	touch $@
 
 # `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60]
-# [JOBS=<GRPO runs side by side; default one per core>]`: the toy world (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed
-# from that one checkpoint -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md}
-# and plots. Finished stages are reused; delete outputs/ablation to start over.
+# [JOBS=<GRPO runs side by side; default one per core>]`: the toy world (`lsrif data build --world toy`) -> SFT
+# warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint -> held-out evaluation
+# (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md} and plots. Finished stages are reused;
+# delete outputs/ablation to start over.
 SEEDS ?= 0,1,2
 REWARDS ?= lsrm,flat,all
 GAMMAS ?=
