@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "superior CoT": (
             f"{superior_cot.no_cot_per_group} of {superior_cot.num_generations} answer directly; reference "
             f"{script_args.superior_cot_reference}"
+            + (f"; prompts of {', '.join(sorted(superior_cot.sources))} only" if superior_cot.sources else "")
             if superior_cot
             else None
         ),

@@ -81,4 +81,4 @@ def test_the_tiny_mixture_trains_routes_each_reward_to_its_rows_and_resumes(tmp_
         assert entry["lsrif/superior_cot/contrasted_prompts"] == 0.5
     assert not any(key.startswith("lsrif/math/raif") for key in steps[0])  # the rule reward never saw a maths row
     card = (tmp_path / "run" / "README.md").read_text()
-    assert "dataset mixture" in card.lower() and "math_raif" in card
+    assert "dataset mixture" in card.lower() and "math_raif" in card and "prompts of instructions only" in card
