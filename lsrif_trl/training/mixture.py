@@ -25,7 +25,8 @@ The run's reward functions are every source's, in order of first appearance (TRL
 order); each returns None for rows of other sources, which TRL leaves out of that function's sum and mean.
 A source scored by a tree reward (lsrm, flat, all, raif, mean5) is instruction data: its rows are validated as
 such (`data.loading.validate_rows`), RAIF's superior-CoT contrast applies to them and only them, and `bc_dataset:
-expert` answers them; other sources need a prompt and the columns their rewards read.
+expert` answers them; other sources need a prompt and the columns their rewards read (a row with an empty
+`solution` is dropped and counted).
 """
 
 from __future__ import annotations
@@ -339,8 +340,9 @@ def _check_reward_columns(dataset: Any, source: MixtureSource, funcs: Sequence[S
             )
 
 
-def _check_rows(dataset: Any, source: MixtureSource, where: str) -> None:
-    """Instruction rows follow the dataset contract; every other row has a prompt and a non-empty `solution`."""
+def _checked_rows(dataset: Any, source: MixtureSource, where: str) -> Any:
+    """The source's rows: instruction rows must follow the dataset contract; any other row must have a prompt, and a
+    row whose `solution` is empty or not a string is dropped and counted (public maths sets hold a few such rows)."""
     from lsrif_trl.data.loading import DatasetValidationError, prompt_error, validate_rows
 
     if source.is_instructions:
@@ -348,22 +350,31 @@ def _check_rows(dataset: Any, source: MixtureSource, where: str) -> None:
             validate_rows(dataset, source=f"{where} ({source.source}, {source.path})")
         except DatasetValidationError as err:
             raise RecipeError(f"{err}\nfix those rows (`lsrif data validate {source.path}` lists them)") from None
-        return
+        return dataset
     if "prompt" not in dataset.column_names:
         raise RecipeError(
             f"{where}: {source.source}'s rows have no `prompt` column (columns: {dataset.column_names}); map one "
             "in `columns`, e.g. {prompt: problem}"
         )
-    for index, row in enumerate(dataset):
-        problem = prompt_error(row["prompt"])
+    for index, prompt in enumerate(dataset["prompt"]):
+        problem = prompt_error(prompt)
         if problem:
             raise RecipeError(f"{where} ({source.source}, {source.path}) row {index}: prompt: {problem}")
-        solution = row.get("solution", "")
-        if "solution" in row and (not isinstance(solution, str) or not solution.strip()):
-            raise RecipeError(
-                f"{where} ({source.source}, {source.path}) row {index}: solution: expected a non-empty string, "
-                f"got {solution!r:.80}"
-            )
+    if "solution" not in dataset.column_names:
+        return dataset
+    unsolved = [i for i, s in enumerate(dataset["solution"]) if not isinstance(s, str) or not s.strip()]
+    if len(unsolved) == len(dataset):
+        raise RecipeError(
+            f"{where} ({source.source}, {source.path}): no row has a non-empty `solution`; fix `columns`"
+        )
+    if unsolved:
+        print(
+            f"dataset_mixture: {source.source}: dropped {len(unsolved)} of {len(dataset)} rows without a `solution` "
+            f"(first: row {unsolved[0]})"
+        )
+        dropped = set(unsolved)
+        dataset = dataset.select([i for i in range(len(dataset)) if i not in dropped])
+    return dataset
 
 
 def _as_chat(dataset: Any, suffix: str | None) -> Any:
@@ -416,8 +427,7 @@ def load_mixture(args: Any, funcs: Sequence[SourceReward]) -> Any:
                 "out with a `columns` list or mapping"
             )
         _check_reward_columns(dataset, source, funcs, where)
-        _check_rows(dataset, source, where)
-        parts.append(_as_chat(dataset, source.prompt_suffix))
+        parts.append(_as_chat(_checked_rows(dataset, source, where), source.prompt_suffix))
     counts = mixture_counts([len(p) for p in parts], [s.weight for s in mixture.sources], args.max_train_samples)
     rng = random.Random(mixture.seed)
     drawn = []

@@ -196,17 +196,30 @@ def test_a_maths_reward_on_instruction_rows_is_refused(tmp_path):
 def test_a_bad_row_is_named_with_its_source_and_field(tmp_path):
     config = mixture(tmp_path)
     rows = arithmetic_rows(4, seed=0)
-    rows[2]["solution"] = ""
+    rows[1]["prompt"] = " "
     config["datasets"][1]["path"] = write_jsonl(tmp_path / "bad.jsonl", rows)
-    with pytest.raises(
-        RecipeError, match=r"datasets\[1\] \(math, .*bad.jsonl\) row 2: solution: expected a non-empty"
-    ):
+    with pytest.raises(RecipeError, match=r"datasets\[1\] \(math, .*bad.jsonl\) row 1: prompt: empty prompt string"):
         prepared(config)
     broken = json.loads((tmp_path / "instructions.jsonl").read_text().splitlines()[0])
     broken["structure"] = "{not json"
     config = mixture(tmp_path)
     config["datasets"][0]["path"] = write_jsonl(tmp_path / "bad_instructions.jsonl", [broken])
     with pytest.raises(RecipeError, match=r"datasets\[0\] \(instructions, .*\): 1 problem\(s\) found"):
+        prepared(config)
+
+
+def test_maths_rows_without_a_solution_are_dropped_and_counted(tmp_path, capsys):
+    config = mixture(tmp_path)
+    rows = arithmetic_rows(10, seed=0)
+    rows[2]["solution"], rows[5]["solution"] = "", " "  # DeepScaleR holds a few rows without an answer
+    config["datasets"][1]["path"] = write_jsonl(tmp_path / "unsolved.jsonl", rows)
+    dataset, _, _ = prepared(config)
+    assert "dataset_mixture: math: dropped 2 of 10 rows without a `solution` (first: row 2)" in capsys.readouterr().out
+    assert all(r["solution"].strip() for r in dataset if r[SOURCE_COLUMN] == "math")
+    for row in rows:
+        row["solution"] = ""
+    config["datasets"][1]["path"] = write_jsonl(tmp_path / "none.jsonl", rows)
+    with pytest.raises(RecipeError, match=r"no row has a non-empty `solution`"):
         prepared(config)
 
 
