@@ -7,6 +7,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV
 from lsrif_trl.data.build import BuildOptions, RewriteOptions, answer_to, build_to
 from lsrif_trl.data.builder import shape_options
 from lsrif_trl.data.compose import parse_mix
@@ -56,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--rewrite-model", help="model name for the rewriting endpoint")
     build.add_argument("--rewrite-concurrency", type=int, default=8)
     build.add_argument("--rewrite-cache", help="sqlite cache file (default OUTPUT/../rewrite_cache.sqlite)")
-    build.add_argument("--rewrite-api-key-env", default="OPENAI_API_KEY", help="env var holding the API key")
+    build.add_argument("--rewrite-api-key-env", default=DEFAULT_API_KEY_ENV, help="env var holding the API key")
     build.add_argument("--push-to-hub", metavar="REPO", help="also upload rows and card to this Hub dataset")
     build.add_argument("--private", action="store_true", help="make the Hub dataset private")
     build.set_defaults(func=run_build)
