@@ -36,6 +36,27 @@ def recipe_script():
     return load
 
 
+CONFIG_TREE = '{"type": "constraint", "id": "punctuation:no_comma", "kwargs": {}}'
+
+
+@pytest.fixture
+def two_config_folder(tmp_path, monkeypatch) -> Path:
+    """A local dataset folder whose README.md declares two configurations, `easy` (2 rows) and `hard` (3 rows), as
+    a Hub dataset repository does; `datasets` caches what it prepares under tmp_path."""
+    monkeypatch.setattr("datasets.config.HF_DATASETS_CACHE", str(tmp_path / "datasets_cache"))
+    folder = tmp_path / "configs"
+    for name, rows in (("easy", 2), ("hard", 3)):
+        (folder / name).mkdir(parents=True)
+        lines = [json.dumps({"prompt": f"{name} task {i}", "structure": CONFIG_TREE}) for i in range(rows)]
+        (folder / name / "train.jsonl").write_text("\n".join(lines) + "\n")
+    configs = "".join(
+        f"- config_name: {name}\n  data_files:\n  - split: train\n    path: {name}/train.jsonl\n"
+        for name in ("easy", "hard")
+    )
+    (folder / "README.md").write_text(f"---\nconfigs:\n{configs}---\n")
+    return folder
+
+
 @pytest.fixture
 def no_model_loading(monkeypatch):
     """Any attempt to load a tokenizer or model fails the test: bad recipes must stop before that."""
