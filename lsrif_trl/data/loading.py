@@ -151,7 +151,7 @@ def _read(path_or_hub_id: str, split: str, config: str | None) -> Dataset:
         raise ValueError(
             f"{path}: dataset_config {config!r} names a configuration of a Hub dataset (or of a folder whose "
             f"README.md declares `configs`), and this {'file' if path.is_file() else 'save_to_disk folder'} has "
-            f"none; drop dataset_config"
+            f"none; drop dataset_config (`--config`)"
         )
     if path.is_dir() and config is None and (path / f"{split}.jsonl").is_file():
         return read_jsonl(path / f"{split}.jsonl")

@@ -137,7 +137,9 @@ def test_a_configuration_is_refused_for_a_file_or_a_saved_folder_which_have_none
     data = build_dataset(4, seed=1, max_depth=1)
     for fmt, what in (("disk", "save_to_disk folder"), ("jsonl", "file")):
         path = save_dataset(data, tmp_path / fmt, fmt)  # the folder, or the file in it
-        with pytest.raises(ValueError, match=rf"dataset_config 'main' .* this {what} has none; drop dataset_config"):
+        with pytest.raises(
+            ValueError, match=rf"dataset_config 'main' .* this {what} has none; drop dataset_config \(`--config`\)"
+        ):
             load_training_dataset(str(path), config="main")
 
 
