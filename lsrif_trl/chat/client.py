@@ -17,8 +17,8 @@ anything else that does not succeed raises `RequestFailed` naming the URL and th
 
 The API key is read from the environment variable `api_key_env` when the client starts, sent only in the
 Authorization header and never logged, pickled or put in an error message; an `api_key_env` that is not the name
-of an environment variable (the key itself, say) is refused at construction without being repeated. The client pickles as its settings
-(a TRL rollout worker rebuilds it) and restarts its loop after a fork.
+of an environment variable (the key itself, say) is refused at construction without being repeated. The client
+pickles as its settings (a TRL rollout worker rebuilds it) and restarts its loop after a fork.
 """
 
 from __future__ import annotations

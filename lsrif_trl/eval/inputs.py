@@ -16,8 +16,8 @@ def input_rows(
     config: str | None = None,
     split: str = "train",
 ) -> list[tuple[str, dict[str, Any]]]:
-    """`(where, row)` per row, `where` naming the file and line or the dataset and row; `error` naming the file and
-    line of a bad line, or saying the Hub dataset could not be loaded (with `offline_hint`), or that there are no rows."""
+    """`(where, row)` per row, `where` naming the file and line or the dataset and row. `error` for a bad line, a Hub
+    dataset that cannot be loaded (with `offline_hint`) or no rows at all."""
     if path is not None:
         rows = [(f"{path} line {n}", row) for n, row in read_objects(Path(path), error)]
     else:
