@@ -13,13 +13,13 @@ over instructions, overall and per split (easy / hard).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lsrif_trl.eval import judging
 from lsrif_trl.eval.runner import FileBenchmark, Scores
+from lsrif_trl.jsonl import read_array
 
 BENCHMARK = "cfbench"
 SOURCE = "github.com/PKU-Baichuan-MLSystemLab/CFBench, data/cfbench_data.json"
@@ -150,12 +150,7 @@ def load_input_data(path: Path | None) -> list[CFBenchExample]:
     """The instructions of the official JSON array (`cfbench_data.json`)."""
     if path is None:
         raise CFBenchInputError(f"CFBench is not on the Hub: pass --input-data with the official file ({SOURCE})")
-    try:
-        rows = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise CFBenchInputError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(rows, list) or not rows:
-        raise CFBenchInputError(f"{path}: expected a non-empty JSON array of instructions")
+    rows = read_array(path, CFBenchInputError)
     return [parse_example(row, f"{path} row {index}") for index, row in enumerate(rows)]
 
 
