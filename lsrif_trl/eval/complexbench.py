@@ -5,7 +5,9 @@ scores them (github.com/thu-coai/ComplexBench, `evaluation/`).
 - A question with a `rule` is rule-checked: the judge first extracts the evaluated object from the response (the
   official extraction prompt, its `each` variant for rules on every item), then the rule checks it
   (`complexbench_rules`). A rule the official code would not score (it returns 2 there, counted as met) or cannot
-  read goes to the yes/no judge instead (`rules_to_judge` counts them).
+  read goes to the yes/no judge instead (`rules_to_judge` counts them); an extraction reply with neither the result
+  heading nor a `评分对象：` / `评测对象：` marker is not met (`extraction_unparsed`; officially the raw reply is
+  checked).
 - Every other question goes to the judge with the official evaluation prompt; a reply with exactly one `答案：是` /
   `答案：否` is that verdict, else it is met iff it holds `是` and no `否` (`judge_lenient`); a reply holding both or
   neither is not met (`judge_unparsed`). Instruction and response are cut to 6,000 and 4,000 characters, as there.
@@ -175,12 +177,12 @@ def parse_verdict(reply: str) -> tuple[bool, str]:
 
 
 def question_verdict(question: Question, answer: str, reply: str) -> tuple[bool, str]:
-    """One question's verdict from the judge's reply to its prompt, and how it was reached: "rule" (or
-    "rule-unmarked": an extraction reply without `评分对象：`, read as officially), else as `parse_verdict`."""
+    """One question's verdict from the judge's reply to its prompt, and how it was reached: "rule", or
+    "extraction-unparsed" (not met: an extraction reply in none of the asked forms), else as `parse_verdict`."""
     if question.rule is None:
         return parse_verdict(reply)
     targets, marked = extraction_targets(answer, reply)
-    return question.rule.check(targets), "rule" if marked else "rule-unmarked"
+    return (question.rule.check(targets), "rule") if marked else (False, "extraction-unparsed")
 
 
 def dependent_verdicts(example: ComplexBenchExample, verdicts: list[bool]) -> list[bool]:
@@ -253,9 +255,9 @@ def summarize(examples: list[ComplexBenchExample], met: dict[str, list[bool]], h
     metrics |= {
         "num_prompts": len(examples),
         "num_questions": len(readings),
-        "questions_by_rule": sum(h.startswith("rule") for h in readings),
+        "questions_by_rule": sum(q.rule is not None for e in examples for q in e.questions),
         "rules_to_judge": sum(q.rule_text is not None and q.rule is None for e in examples for q in e.questions),
-        "extraction_unmarked": readings.count("rule-unmarked"),
+        "extraction_unparsed": readings.count("extraction-unparsed"),
         "judge_lenient": readings.count("lenient"),
         "judge_unparsed": readings.count("unparsed"),
         "missing_responses": missing,

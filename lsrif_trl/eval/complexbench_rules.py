@@ -55,14 +55,15 @@ def first_json_object(text: str) -> str:
 
 def extraction_targets(response: str, reply: str) -> tuple[list[str], bool]:
     """The evaluated objects an extraction reply names (the official `preprocess`): the whole response for `all`,
-    none for `None`, else the `||`-separated pieces after the last `评分对象：`; and whether the reply had a marker."""
-    text = reply.rsplit(EXTRACTION_HEADING, maxsplit=1)[1] if EXTRACTION_HEADING in reply else reply
+    none for `None`, else the `||`-separated pieces after the last `评分对象：`; and whether the reply is in the
+    asked format (the result heading or a `评分对象：` / `评测对象：` marker)."""
+    marked = EXTRACTION_HEADING in reply
+    text = reply.rsplit(EXTRACTION_HEADING, maxsplit=1)[1] if marked else reply
     for tail in ("\n\n请注意", "\n\n**注意", "\n\n注意"):
         text = text.rsplit(tail, maxsplit=1)[0]
-    marked = False
     for marker in (*TARGET_MARKERS, "："):
         if marker in text:
-            text, marked = text.rsplit(marker, maxsplit=1)[1], marker != "："
+            text, marked = text.rsplit(marker, maxsplit=1)[1], marked or marker != "："
             break
     if text.startswith("all"):
         return [response], marked

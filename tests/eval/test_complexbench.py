@@ -13,7 +13,7 @@ import pytest
 from lsrif_trl import cli
 from lsrif_trl.eval import complexbench
 from lsrif_trl.eval.complexbench_prompts import EVALUATION_PROMPT, EXTRACTION_PROMPT, EXTRACTION_PROMPT_EACH
-from lsrif_trl.eval.complexbench_rules import extraction_targets, parse_rule
+from lsrif_trl.eval.complexbench_rules import EXTRACTION_HEADING, extraction_targets, parse_rule
 
 
 def question(tag: str, dims: list[str], rule: str | None = None, dep: list[int] | None = None,
@@ -70,7 +70,7 @@ REPLIES = {
     "D0": "",  # an empty reply: unparsed, not met
     "D1": "是的，完全满足。",  # no answer line: met by the official fallback (lenient)
     "D2": "答案：是\n答案：否",  # two answers: unparsed, not met
-    "D3": "无法确定",  # an extraction without its marker: read as officially (the whole reply is the object)
+    "D3": "无法确定",  # an extraction in none of the asked forms: not met (officially the raw reply is checked)
     "D4": "答案：是",
     "D5": "答案：是",
     "D6": "答案：是",
@@ -79,7 +79,7 @@ EXPECTED_MET = {
     "1": [True, True, True, True],
     "2": [False, False, False],  # B0 fails; B1 and B2 are met but depend on it
     "3": [True, True],
-    "4": [False, True, False, True, True, False, True],
+    "4": [False, True, False, False, True, False, True],
 }
 
 
@@ -119,25 +119,25 @@ def test_drfr_is_aggregated_with_dependencies_as_the_official_scripts_do(tmp_pat
     rows = [json.loads(line) for line in (tmp_path / "out" / "complexbench_results.jsonl").read_text().splitlines()]
     assert {r["id"]: r["point_judges_rely"] for r in rows} == EXPECTED_MET
     assert rows[1]["point_judges"] == [False, True, True]
-    assert rows[3]["how"] == ["unparsed", "lenient", "unparsed", "rule-unmarked", "answer", "answer", "answer"]
-    assert metrics["drfr"] == pytest.approx(10 / 16)
-    assert metrics["lexical/drfr"] == 1.0 and metrics["structure/drfr"] == pytest.approx(3 / 4)
+    assert rows[3]["how"] == ["unparsed", "lenient", "unparsed", "extraction-unparsed", "answer", "answer", "answer"]
+    assert metrics["drfr"] == pytest.approx(9 / 16)
+    assert metrics["lexical/drfr"] == 1.0 and metrics["structure/drfr"] == pytest.approx(2 / 4)
     assert metrics["semantic/drfr"] == pytest.approx(3 / 4) and metrics["utility/drfr"] == pytest.approx(2 / 6)
     assert (metrics["and/drfr"], metrics["selection/drfr"], metrics["chain/drfr"]) == (1.0, 0.5, 0.0)
     assert metrics["category/Selection_1/drfr"] == pytest.approx(2 / 5)
-    assert metrics["category_family/Chain/drfr"] == pytest.approx(4 / 7)
-    assert metrics["nesting/And_Chain/drfr"] == pytest.approx(4 / 7) and metrics["each/Length/drfr"] == 1.0
+    assert metrics["category_family/Chain/drfr"] == pytest.approx(3 / 7)
+    assert metrics["nesting/And_Chain/drfr"] == pytest.approx(3 / 7) and metrics["each/Length/drfr"] == 0.5
     # Group g1 has one Selection question: the single-selection coherent test. Row 2 fails, row 3 passes.
     assert metrics["coherent/single/origin"] == 0.5 and metrics["coherent/single/coherent"] == 0.0
     assert metrics["coherent/single/relative_drop"] == 1.0 and metrics["coherent/multiple/origin"] is None
-    counts = ("num_questions", "questions_by_rule", "rules_to_judge", "extraction_unmarked", "judge_lenient",
+    counts = ("num_questions", "questions_by_rule", "rules_to_judge", "extraction_unparsed", "judge_lenient",
               "judge_unparsed", "missing_responses")  # fmt: skip
     assert [metrics[k] for k in counts] == [16, 5, 1, 1, 1, 2, 0]
     assert len(judge.requests) == 16 and all(r["temperature"] == 0.0 for r in judge.requests)
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["details"]["judge"]["model"] == "judge-m"
     assert results["headline"][0] == "drfr"
-    assert results["prompt_scores"] == {"1": 1.0, "2": 0.0, "3": 1.0, "4": pytest.approx(4 / 7)}
+    assert results["prompt_scores"] == {"1": 1.0, "2": 0.0, "3": 1.0, "4": pytest.approx(3 / 7)}
 
 
 def test_each_question_gets_the_official_prompt(tmp_path: Path, judge) -> None:
@@ -182,7 +182,7 @@ def test_gold_answers_score_one_and_wrong_answers_zero(tmp_path: Path, serve) ->
 def test_the_english_variant_asks_the_translation(tmp_path: Path, judge) -> None:
     answers = {f"EN {r['instruction']}": ANSWERS[r["main_id"]] for r in ROWS}
     metrics = run(tmp_path, write_data(tmp_path, ROWS), answers, judge.base_url, name="complexbench-en")
-    assert metrics["drfr"] == pytest.approx(10 / 16)
+    assert metrics["drfr"] == pytest.approx(9 / 16)
     sent = {tag_of(r): r["messages"][0]["content"] for r in judge.requests}
     assert "Question A0? [A0]" in sent["A0"] and "EN 写一首" in sent["A0"] and "**输入指令**" in sent["A0"]
 
@@ -200,7 +200,7 @@ def test_verdicts_are_read_as_the_official_script_reads_them(reply: str, verdict
 @pytest.mark.parametrize(
     ("reply", "targets", "marked"),
     [(TARGET + "all", ["RESPONSE"], True), (TARGET + "None", [], True), (TARGET + "甲 || 乙", ["甲", "乙"], True),
-     ("评测对象：丙\n\n注意：略", ["丙"], True), ("结果：丁", ["丁"], False), ("戊", ["戊"], False), ("", [""], False)],
+     ("评测对象：丙\n\n注意：略", ["丙"], True), (EXTRACTION_HEADING + "all", ["RESPONSE"], True), ("结果：丁", ["丁"], False), ("戊", ["戊"], False), ("", [""], False)],
 )  # fmt: skip
 def test_extraction_replies_are_read_as_the_official_preprocess_reads_them(reply, targets, marked) -> None:
     assert extraction_targets("RESPONSE", reply) == (targets, marked)
