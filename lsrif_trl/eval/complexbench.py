@@ -100,7 +100,7 @@ def parse_question(row: Any, index: int, count: int, where: str, language: str) 
     rule_text = row.get("rule")
     if rule_text is not None and not isinstance(rule_text, str):
         raise ComplexBenchInputError(f"{where}: field 'rule' must be a string or null, got {rule_text!r:.60}")
-    deps = row.get("dep", [])
+    deps = row.get("dep") or []
     if not isinstance(deps, list) or not all(isinstance(d, int) and 0 <= d < count and d != index for d in deps):
         raise ComplexBenchInputError(
             f"{where}: field 'dep' must list other questions' positions (0-{count - 1}), got {deps!r:.60}"
@@ -109,8 +109,8 @@ def parse_question(row: Any, index: int, count: int, where: str, language: str) 
         text,
         rule_text,
         parse_rule(rule_text) if rule_text else None,
-        _strings(row.get("constraint_dimensions", []), where, "constraint_dimensions"),
-        _strings(row.get("composition_types", []), where, "composition_types"),
+        _strings(row.get("constraint_dimensions") or [], where, "constraint_dimensions"),
+        _strings(row.get("composition_types") or [], where, "composition_types"),
         tuple(deps),
     )
 
@@ -134,7 +134,7 @@ def parse_example(row: Any, where: str, language: str = "zh") -> ComplexBenchExa
         parsed,
         str(row.get("category", "")),
         str(row.get("task_types", "")),
-        _strings(row.get("composition_types", []), where, "composition_types"),
+        _strings(row.get("composition_types") or [], where, "composition_types"),
         str(group) if group else None,
     )
 

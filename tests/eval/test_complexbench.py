@@ -277,6 +277,15 @@ def test_bad_rows_are_refused_naming_file_row_and_field(tmp_path: Path, change: 
         complexbench.load_input_data(data)
 
 
+def test_absent_or_null_labels_read_as_none() -> None:
+    bare = {
+        "instruction": "指令",
+        "scoring_questions": [{"question": "问题？", "dep": None, "composition_types": None}],
+    }
+    example = complexbench.parse_example(bare | {"composition_types": None}, "row")
+    assert (example.compositions, example.questions[0].deps, example.questions[0].dimensions) == ((), (), ())
+
+
 def test_complexbench_needs_the_official_file() -> None:
     with pytest.raises(complexbench.ComplexBenchInputError, match="ComplexBench is not on the Hub: pass --input-data"):
         complexbench.load_input_data(None)
