@@ -152,7 +152,7 @@ class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, Rai
         default=None,
         metadata={
             "help": "Several datasets in given proportions, each with its own reward functions: `datasets: [{source, "
-            "path, weight, reward_funcs, split, columns, prompt_suffix, build_rows, builder}]` and `seed` (see "
+            "path, weight, reward_funcs, config, split, columns, prompt_suffix, build_rows, builder}]` and `seed` (see "
             "`lsrif_trl.training.mixture`); replaces dataset_name and reward_funcs."
         },
     )
@@ -169,10 +169,10 @@ class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, Rai
                 f"reward_funcs: {self.reward_funcs} next to dataset_mixture; each source names its own reward_funcs, "
                 "so drop the top-level key"
             )
-        if self.dataset_name is not None or self.build_dataset_rows:
+        if self.dataset_name is not None or self.dataset_config is not None or self.build_dataset_rows:
             raise ValueError(
-                "dataset_name / build_dataset_rows: the datasets of dataset_mixture replace them; give each source its "
-                "`path` (and `build_rows`)"
+                "dataset_name / dataset_config / build_dataset_rows: the datasets of dataset_mixture replace them; give "
+                "each source its `path` (and `config`, `build_rows`)"
             )
         if self.curriculum != "none":
             raise ValueError(

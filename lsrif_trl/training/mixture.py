@@ -9,12 +9,12 @@
           reward_funcs: [raif, think_format]   # registry names or import paths, as the top-level key
         - source: math
           path: agentica-org/DeepScaleR-Preview-Dataset
-          split: train
+          split: train                         # and `config`: the Hub dataset's configuration
           columns: {prompt: problem, solution: answer}   # {column the rewards read: column of this dataset}
           weight: 1.0
           reward_funcs: [math_raif, think_format]
 
-Keys of an entry: `source`, `path`, `weight`, `reward_funcs` (required), `split`, `columns` (a mapping as
+Keys of an entry: `source`, `path`, `weight`, `reward_funcs` (required), `config`, `split`, `columns` (a mapping as
 above, or a list of columns kept as they are; default: every column), `prompt_suffix` (text appended to each
 prompt's last user message), `build_rows` with `builder` (`instructions` or `arithmetic`: build a missing local
 folder with that many rows; the instructions builder takes the recipe's `build_dataset_*` keys).
@@ -50,6 +50,7 @@ ENTRY_KEYS = (
     "path",
     "weight",
     "reward_funcs",
+    "config",
     "split",
     "columns",
     "prompt_suffix",
@@ -74,6 +75,7 @@ class MixtureSource:
     path: str
     weight: float
     reward_funcs: tuple[Any, ...]
+    config: str | None = None
     split: str = "train"
     columns: tuple[tuple[str, str], ...] | None = None  # (column the rewards read, column of the dataset)
     prompt_suffix: str | None = None
@@ -156,8 +158,9 @@ def parse_source(entry: Any, index: int) -> MixtureSource:
         raise _entry_error(where, "build_rows", f"expected a count >= 0, got {build_rows!r}")
     if builder not in BUILDERS:
         raise _entry_error(where, "builder", f"expected one of {list(BUILDERS)}, got {builder!r}")
-    if entry.get("prompt_suffix") is not None and not isinstance(entry["prompt_suffix"], str):
-        raise _entry_error(where, "prompt_suffix", f"expected a string, got {entry['prompt_suffix']!r}")
+    for key in ("config", "prompt_suffix"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise _entry_error(where, key, f"expected a string, got {entry[key]!r}")
     split = entry.get("split", "train")
     if not isinstance(split, str) or not split:
         raise _entry_error(where, "split", f"expected a split name, got {split!r}")
@@ -166,6 +169,7 @@ def parse_source(entry: Any, index: int) -> MixtureSource:
         path=path,
         weight=float(weight),
         reward_funcs=tuple(rewards),
+        config=entry.get("config"),
         split=split,
         columns=_columns(entry.get("columns"), where),
         prompt_suffix=entry.get("prompt_suffix"),
@@ -293,6 +297,7 @@ def _load_source(args: Any, source: MixtureSource, where: str) -> Any:
     single = replace(
         args,
         dataset_name=source.path,
+        dataset_config=source.config,
         dataset_train_split=source.split,
         build_dataset_rows=rows,
         dataset_mixture=None,

@@ -103,6 +103,7 @@ def test_a_mixture_entry_that_cannot_work_names_the_entry_the_key_and_the_fix(tm
     [
         ({"reward_funcs": ["flat"]}, "reward_funcs: ['flat'] next to dataset_mixture; each source names its own"),
         ({"dataset_name": "data/x"}, "the datasets of dataset_mixture replace them"),
+        ({"dataset_config": "main"}, "the datasets of dataset_mixture replace them"),
         ({"curriculum": "sorted"}, "curriculum: orders the levels of one builder dataset"),
     ],
 )
@@ -307,3 +308,11 @@ def test_parse_mixture_takes_datasets_and_seed_only():
         )
     with pytest.raises(ValueError, match=r"expected `datasets: \[...\]`"):
         parse_mixture({"seed": 1})
+
+
+def test_a_sources_config_picks_that_configuration_of_its_dataset(tmp_path, two_config_folder):
+    config = mixture(tmp_path)
+    config["datasets"][0] |= {"path": str(two_config_folder), "config": "hard"}  # 3 instruction rows
+    dataset, _, _ = prepared(config)
+    instructions = [r["prompt"][-1]["content"] for r in dataset if r[SOURCE_COLUMN] == "instructions"]
+    assert sorted(instructions) == ["hard task 0", "hard task 1", "hard task 2"]
