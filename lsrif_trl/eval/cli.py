@@ -188,30 +188,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     gen = parser.add_argument_group("generation (with --model)")
     gen.add_argument("--backend", choices=BACKENDS, default="transformers", help="default: transformers")
-    gen.add_argument("--max-new-tokens", type=int, default=1024, help="default: 1024")
-    gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
-    gen.add_argument("--top-p", type=float, default=1.0)
-    gen.add_argument("--seed", type=int, default=42)
-    thinking = gen.add_mutually_exclusive_group()
-    thinking.add_argument(
-        "--enable-thinking",
-        dest="enable_thinking",
-        action="store_const",
-        const=True,
-        help="pass enable_thinking=True to the chat template (Qwen3-style thinking models); default: unset",
-    )
-    thinking.add_argument(
-        "--disable-thinking", dest="enable_thinking", action="store_const", const=False, help="enable_thinking=False"
-    )
+    add_sampling_arguments(gen)
     gen.add_argument(
         "--think-opened-by", choices=THINK_OPENERS, default=DEFAULT_POLICY.think_opened_by, help=THINK_OPENED_BY_HELP
     )
     gen.add_argument(
         "--unclosed-think", choices=UNCLOSED_POLICIES, default=DEFAULT_POLICY.unclosed, help=UNCLOSED_HELP
     )
-    gen.add_argument("--batch-size", type=int, default=8, help="transformers: prompts per generate call")
-    gen.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
-    gen.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm")
+    add_local_backend_arguments(gen)
     gen.add_argument("--base-url", help="openai: the server's /v1 URL, e.g. http://localhost:8000/v1")
     gen.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: env variable holding the API key")
     gen.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
@@ -231,6 +215,45 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--report-to", choices=["none", "wandb", "trackio"], default="none")
     out.add_argument("--project", default="lsrif-eval", help="wandb/trackio project")
     out.add_argument("--run-name", help="wandb/trackio run name")
+
+
+def add_sampling_arguments(gen: argparse._ArgumentGroup, max_new_tokens_help: str = "default: 1024") -> None:
+    """Decoding options (`SamplingParams`; `sampling_from_args` reads them); `--max-new-tokens` defaults to None."""
+    gen.add_argument("--max-new-tokens", type=int, help=max_new_tokens_help)
+    gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    gen.add_argument("--top-p", type=float, default=1.0)
+    gen.add_argument("--seed", type=int, default=42)
+    thinking = gen.add_mutually_exclusive_group()
+    thinking.add_argument(
+        "--enable-thinking",
+        dest="enable_thinking",
+        action="store_const",
+        const=True,
+        help="pass enable_thinking=True to the chat template (Qwen3-style thinking models); default: unset",
+    )
+    thinking.add_argument(
+        "--disable-thinking", dest="enable_thinking", action="store_const", const=False, help="enable_thinking=False"
+    )
+
+
+def sampling_from_args(args: argparse.Namespace, max_new_tokens: int = 1024) -> SamplingParams:
+    """The sampling settings of `add_sampling_arguments`, `max_new_tokens` when --max-new-tokens is not given."""
+    tokens = max_new_tokens if args.max_new_tokens is None else args.max_new_tokens
+    return SamplingParams(tokens, args.temperature, args.top_p, args.seed, args.enable_thinking)
+
+
+def add_local_backend_arguments(gen: argparse._ArgumentGroup) -> None:
+    """The transformers and vLLM backends' options (`local_backend_options` reads them)."""
+    gen.add_argument("--batch-size", type=int, default=8, help="transformers: prompts per generate call")
+    gen.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
+    gen.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm")
+
+
+def local_backend_options(args: argparse.Namespace) -> dict:
+    """The constructor options of the transformers or vLLM generator the arguments name."""
+    if args.backend == "transformers":
+        return {"batch_size": args.batch_size}
+    return {"tensor_parallel_size": args.tensor_parallel_size, "gpu_memory_utilization": args.gpu_memory_utilization}
 
 
 def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -253,13 +276,8 @@ def request_from_args(args: argparse.Namespace) -> EvalRequest:
     """The EvalRequest the parsed arguments describe; ValueError for invalid sampling settings."""
     options: dict = {}
     if args.model is not None:
-        if args.backend == "transformers":
-            options = {"batch_size": args.batch_size}
-        elif args.backend == "vllm":
-            options = {
-                "tensor_parallel_size": args.tensor_parallel_size,
-                "gpu_memory_utilization": args.gpu_memory_utilization,
-            }
+        if args.backend in ("transformers", "vllm"):
+            options = local_backend_options(args)
         else:
             options = {
                 "base_url": args.base_url,
@@ -274,7 +292,7 @@ def request_from_args(args: argparse.Namespace) -> EvalRequest:
         responses=args.responses,
         model=args.model,
         backend=args.backend,
-        sampling=SamplingParams(args.max_new_tokens, args.temperature, args.top_p, args.seed, args.enable_thinking),
+        sampling=sampling_from_args(args),
         backend_options=options,
         answer_policy=AnswerPolicy(args.think_opened_by, args.unclosed_think),
         limit=args.limit,

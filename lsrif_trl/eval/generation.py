@@ -2,6 +2,8 @@
 
 Every backend turns user prompts into `GenerationResult`s; `run_generation` appends each one to a JSONL file
 as it arrives, so a run that stops (crash, dead server, Ctrl-C) resumes with the prompts not yet answered.
+With `rendered_prompts=True` (transformers, vLLM) a prompt is the model's whole input text, chat template already
+applied (e.g. `rewards.think.no_cot_prompt`), and the answer policy is used as given.
 """
 
 from __future__ import annotations
@@ -133,11 +135,15 @@ class TransformersGenerator(Generator):
         batch_size: int = 8,
         device: str | None = None,
         dtype: str = "auto",
+        rendered_prompts: bool = False,
     ) -> None:
         from transformers import AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
-        super().__init__(model, sampling, answer_policy.for_template(self.tokenizer, sampling.chat_template_kwargs))
+        self.rendered_prompts = rendered_prompts
+        if not rendered_prompts:
+            answer_policy = answer_policy.for_template(self.tokenizer, sampling.chat_template_kwargs)
+        super().__init__(model, sampling, answer_policy)
         self.batch_size = batch_size
         self.device, self.dtype = device, dtype
         if self.tokenizer.pad_token is None:
@@ -168,7 +174,7 @@ class TransformersGenerator(Generator):
         return {i for i in [*eos, self.tokenizer.eos_token_id] if i is not None}
 
     def _format(self, prompt: str) -> str:
-        if not self.tokenizer.chat_template:  # a base model: the prompt is the model input as it is
+        if self.rendered_prompts or not self.tokenizer.chat_template:  # the prompt is the model input as it is
             return prompt
         return self.tokenizer.apply_chat_template(
             [{"role": "user", "content": prompt}],
@@ -226,6 +232,7 @@ class VLLMGenerator(Generator):
         chunk_size: int = 256,
         tensor_parallel_size: int = 1,
         gpu_memory_utilization: float = 0.9,
+        rendered_prompts: bool = False,
     ) -> None:
         try:
             import vllm
@@ -236,6 +243,7 @@ class VLLMGenerator(Generator):
             ) from error
         super().__init__(model, sampling, answer_policy)
         self.chunk_size = chunk_size  # results are written after each chunk, so a crash loses at most one
+        self.rendered_prompts = rendered_prompts
         self._vllm = vllm
         self.engine_args = {
             "tensor_parallel_size": tensor_parallel_size,
@@ -256,11 +264,17 @@ class VLLMGenerator(Generator):
     @functools.cached_property
     def answer_policy(self) -> AnswerPolicy:
         """The requested policy, with `template` when the engine's chat template opens the think block."""
+        if self.rendered_prompts:
+            return self._answer_policy
         return self._answer_policy.for_template(self.llm.get_tokenizer(), self.sampling.chat_template_kwargs)
 
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
+        tokenizer = self.llm.get_tokenizer()
         for chunk in _batches(prompts, self.chunk_size):
-            if self.llm.get_tokenizer().chat_template:
+            if self.rendered_prompts and tokenizer.chat_template:  # the template wrote the special tokens already
+                inputs = [{"prompt_token_ids": tokenizer.encode(p, add_special_tokens=False)} for p in chunk]
+                outputs = self.llm.generate(inputs, self.params, use_tqdm=False)
+            elif tokenizer.chat_template:
                 outputs = self.llm.chat(
                     [[{"role": "user", "content": p}] for p in chunk],
                     self.params,

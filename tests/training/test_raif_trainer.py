@@ -9,10 +9,11 @@ from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import GRPOConfig
 
+from lsrif_trl.rewards.think import NO_COT_PREFILL
 from lsrif_trl.tiny import build_tiny_model
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll, tokenize_demonstration
 from lsrif_trl.training.raif_trainer import BC_STATE_FILE, RaifGRPOTrainer
-from lsrif_trl.training.superior_cot import NO_COT_PREFILL, SuperiorCoTConfig
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig
 
 pytestmark = pytest.mark.slow
 N = 4  # generations per prompt; the last one of each group answers directly
