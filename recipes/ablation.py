@@ -2,7 +2,7 @@
 
     make ablation                                               # lsrm, flat, all x 3 seeds (SEEDS=, REWARDS=, ...)
     python recipes/ablation.py --seeds 0,1,2 --rewards lsrm,flat,all --eval-seed 1 --steps 60 \\
-        [--gammas 0,0.25,0.5,0.75,1] --output-dir outputs/ablation
+        [--gammas 0,0.25,0.5,0.75,1] [--jobs 2] --output-dir outputs/ablation
 
 Writes outputs/ablation/results.json and results.md (held-out all-satisfied, mean LSRM and flat scores, overall,
 per structure type and per depth, each a mean over seeds with a 95% bootstrap interval; LSRM minus flat; each
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-prompts", type=int, default=defaults.eval_prompts)
     parser.add_argument("--train-rows", type=int, default=defaults.train_rows)
     parser.add_argument("--sft-steps", type=int, help="default: recipes/toy/sft.yaml's max_steps")
+    parser.add_argument("--jobs", type=int, help="GRPO runs trained side by side (default: one per CPU core)")
     args = parser.parse_args(argv)
     try:
         config = AblationConfig(
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             eval_prompts=args.eval_prompts,
             train_rows=args.train_rows,
             sft_steps=args.sft_steps,
+            jobs=args.jobs,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
