@@ -97,7 +97,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def add_reference_parser(commands: argparse._SubParsersAction) -> None:
     """`lsrif data reference`: RAIF's offline per-row reference (`lsrif_trl.eval.reference`)."""
-    from lsrif_trl.eval.cli import add_local_backend_arguments, add_sampling_arguments
+    from lsrif_trl.eval.cli import add_backend_arguments, add_sampling_arguments
     from lsrif_trl.eval.generation import BACKENDS
     from lsrif_trl.rewards.think import THINK_OPENED_BY_HELP, THINK_OPENERS, UNCLOSED_HELP, UNCLOSED_POLICIES
 
@@ -128,10 +128,11 @@ def add_reference_parser(commands: argparse._SubParsersAction) -> None:
     rewards.add_argument("--unclosed-think", choices=UNCLOSED_POLICIES, help=UNCLOSED_HELP)
     rewards.add_argument("--system-prompt", help="put first in every prompt without a system message")
     gen = reference.add_argument_group("generation")
-    gen.add_argument("--model", required=True, help="local folder or Hub id of the model that answers")
-    gen.add_argument("--backend", choices=BACKENDS, default="transformers", help="transformers (default) or vllm")
+    gen.add_argument("--model", required=True, help="local folder or Hub id of the model, or the served name (openai)")
+    gen.add_argument("--backend", choices=BACKENDS, default="transformers", help="default: transformers")
+    gen.add_argument("--tokenizer", help="openai: the served model's tokenizer, to render prompts (default: --model)")
     add_sampling_arguments(gen, "default: the recipe's max_completion_length, else 1024")
-    add_local_backend_arguments(gen)
+    add_backend_arguments(gen)
     reference.set_defaults(func=run_reference)
 
 
@@ -310,7 +311,7 @@ def _reference_scorer(args: argparse.Namespace) -> tuple[Any, Any, int]:
 
 def run_reference(args: argparse.Namespace) -> int:
     """Check everything before any model, then answer, score and save; 2 on bad input, 1 when generation fails."""
-    from lsrif_trl.eval.cli import local_backend_options, sampling_from_args
+    from lsrif_trl.eval.cli import backend_options, sampling_from_args
     from lsrif_trl.eval.generation import GenerationError
     from lsrif_trl.eval.reference import SUMMARY_FILE, ReferenceError, ReferenceJob, check_job, compute_reference
     from lsrif_trl.training.errors import RecipeError
@@ -328,7 +329,8 @@ def run_reference(args: argparse.Namespace) -> int:
             split=args.split,
             fmt=args.format,
             responses=args.responses,
-            backend_options=local_backend_options(args),
+            tokenizer=args.tokenizer,
+            backend_options=backend_options(args),
             overwrite=args.overwrite,
         )
         dataset = check_job(job, scorer)

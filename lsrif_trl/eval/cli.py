@@ -195,21 +195,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     gen.add_argument(
         "--unclosed-think", choices=UNCLOSED_POLICIES, default=DEFAULT_POLICY.unclosed, help=UNCLOSED_HELP
     )
-    add_local_backend_arguments(gen)
-    gen.add_argument("--base-url", help="openai: the server's /v1 URL, e.g. http://localhost:8000/v1")
-    gen.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: env variable holding the API key")
-    gen.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
-    gen.add_argument(
-        "--timeout", type=float, default=300.0, help="openai: seconds one attempt may take, whole reply included"
-    )
-    gen.add_argument(
-        "--deadline",
-        type=float,
-        help="openai: seconds one request may take, retries and waits included (default: none)",
-    )
-    gen.add_argument(
-        "--max-retries", type=int, default=GENERATION_RETRIES, help="openai: retries per request (with backoff)"
-    )
+    add_backend_arguments(gen)
     out = parser.add_argument_group("reporting")
     out.add_argument("--model-card", type=Path, help="add the results to this model card (README.md, model-index)")
     out.add_argument("--report-to", choices=["none", "wandb", "trackio"], default="none")
@@ -242,18 +228,44 @@ def sampling_from_args(args: argparse.Namespace, max_new_tokens: int = 1024) -> 
     return SamplingParams(tokens, args.temperature, args.top_p, args.seed, args.enable_thinking)
 
 
-def add_local_backend_arguments(gen: argparse._ArgumentGroup) -> None:
-    """The transformers and vLLM backends' options (`local_backend_options` reads them)."""
+def add_backend_arguments(gen: argparse._ArgumentGroup) -> None:
+    """Each backend's options (`backend_options` reads them)."""
     gen.add_argument("--batch-size", type=int, default=8, help="transformers: prompts per generate call")
     gen.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     gen.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm")
+    gen.add_argument("--base-url", help="openai: the server's /v1 URL, e.g. http://localhost:8000/v1")
+    gen.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: env variable holding the API key")
+    gen.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
+    gen.add_argument(
+        "--timeout", type=float, default=300.0, help="openai: seconds one attempt may take, whole reply included"
+    )
+    gen.add_argument(
+        "--deadline",
+        type=float,
+        help="openai: seconds one request may take, retries and waits included (default: none)",
+    )
+    gen.add_argument(
+        "--max-retries", type=int, default=GENERATION_RETRIES, help="openai: retries per request (with backoff)"
+    )
 
 
-def local_backend_options(args: argparse.Namespace) -> dict:
-    """The constructor options of the transformers or vLLM generator the arguments name."""
+def backend_options(args: argparse.Namespace) -> dict:
+    """The constructor options of the generator `--backend` names (`eval.generation.create_generator`)."""
     if args.backend == "transformers":
         return {"batch_size": args.batch_size}
-    return {"tensor_parallel_size": args.tensor_parallel_size, "gpu_memory_utilization": args.gpu_memory_utilization}
+    if args.backend == "vllm":
+        return {
+            "tensor_parallel_size": args.tensor_parallel_size,
+            "gpu_memory_utilization": args.gpu_memory_utilization,
+        }
+    return {
+        "base_url": args.base_url,
+        "api_key_env": args.api_key_env,
+        "concurrency": args.concurrency,
+        "timeout": args.timeout,
+        "deadline": args.deadline,
+        "retry": RetryPolicy(max_retries=args.max_retries),
+    }
 
 
 def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -274,26 +286,13 @@ def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.Argum
 
 def request_from_args(args: argparse.Namespace) -> EvalRequest:
     """The EvalRequest the parsed arguments describe; ValueError for invalid sampling settings."""
-    options: dict = {}
-    if args.model is not None:
-        if args.backend in ("transformers", "vllm"):
-            options = local_backend_options(args)
-        else:
-            options = {
-                "base_url": args.base_url,
-                "api_key_env": args.api_key_env,
-                "concurrency": args.concurrency,
-                "timeout": args.timeout,
-                "deadline": args.deadline,
-                "retry": RetryPolicy(max_retries=args.max_retries),
-            }
     return EvalRequest(
         output_dir=args.output_dir,
         responses=args.responses,
         model=args.model,
         backend=args.backend,
         sampling=sampling_from_args(args),
-        backend_options=options,
+        backend_options=backend_options(args) if args.model is not None else {},
         answer_policy=AnswerPolicy(args.think_opened_by, args.unclosed_think),
         limit=args.limit,
         allow_missing=args.allow_missing,

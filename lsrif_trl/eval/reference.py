@@ -11,8 +11,9 @@ with the recipe's reward functions, weights and answer policy (`rewards.registry
 `superior_cot_reference: column NAME` compares a reasoning sample's answer reward with; RAIF's own column counts
 satisfied constraints, which is not on the scale of its +2/-2/fraction reward. A row that no answer reward scored
 (its tree imposes nothing on the answer, a soft verdict is missing) holds NaN, which no sample reaches.
-The openai backend is refused: a chat endpoint applies its own template and is not bound to continue a prefilled
-assistant turn, so its answers would not be direct answers to the trainer's prompt.
+The openai backend sends the rendered text to the server's `/v1/completions` (raw continuation), rendered with the
+tokenizer `tokenizer` names (default: the model name): a chat endpoint would apply its own template and is not
+bound to continue a prefilled assistant turn.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ from lsrif_trl.rewards.think import (
 
 SUMMARY_FILE = "reference.json"
 SCORE_BATCH = 256  # rows per reward call: bounds what one call holds (a judge gets them in flight at once)
-LOCAL_BACKENDS = ("transformers", "vllm")
 
 
 class ReferenceError(ValueError):
@@ -99,6 +99,7 @@ class ReferenceJob:
     split: str = "train"
     fmt: str | None = None  # default: the input's own format (`data.loading.saved_format`)
     responses: Path | None = None  # default: OUTPUT.responses.jsonl beside the output
+    tokenizer: str | None = None  # openai: whose chat template renders the prompts (default: `model`)
     backend_options: Mapping[str, Any] = field(default_factory=dict)
     overwrite: bool = False
 
@@ -134,12 +135,12 @@ class ReferenceSummary:
 
 def check_job(job: ReferenceJob, scorer: ReferenceScorer) -> Any:
     """The validated rows, or a ReferenceError naming what to fix; loads no tokenizer and no model."""
-    if job.backend not in LOCAL_BACKENDS:
+    if job.backend == "openai" and not job.backend_options.get("base_url"):
         raise ReferenceError(
-            f"--backend {job.backend}: the reference needs the prompt to end with the empty think block, and a chat "
-            "endpoint renders its own template without continuing a prefilled turn; use --backend vllm or "
-            "transformers with the same model"
+            "--base-url: the openai backend needs the server's /v1 URL (e.g. http://localhost:8000/v1)"
         )
+    if job.tokenizer and job.backend != "openai":
+        raise ReferenceError(f"--tokenizer: only for --backend openai; {job.backend} renders with the model's own")
     problem = output_problem(job.output, job.data, job.overwrite)
     if problem:
         raise ReferenceError(problem)
@@ -162,6 +163,11 @@ def check_job(job: ReferenceJob, scorer: ReferenceScorer) -> Any:
         check_model(job.model, job.backend)
     except ValueError as err:
         raise ReferenceError(f"--model: {err}") from None
+    if job.backend == "openai":
+        try:  # the served model's tokenizer must be here to render its chat template
+            check_model(job.tokenizer or job.model, "transformers")
+        except ValueError as err:
+            raise ReferenceError(f"--tokenizer (default: --model): {err}") from None
     return dataset
 
 
@@ -202,7 +208,7 @@ def compute_reference(job: ReferenceJob, scorer: ReferenceScorer, dataset: Any) 
     backend fails (the answers so far stay for a re-run); ReferenceError when the column cannot be saved."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(job.model)
+    tokenizer = AutoTokenizer.from_pretrained(job.tokenizer or job.model)
     kwargs = dict(scorer.chat_template_kwargs)
     prefill = no_cot_prefill(template_think_opener(tokenizer, kwargs))
     prompts = trainer_prompts(dataset, scorer)

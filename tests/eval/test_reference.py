@@ -164,7 +164,12 @@ def test_an_existing_output_is_kept_unless_overwrite_is_passed(run, capsys):
         ({"--reward-funcs": ["think_format"]}, "needs a reward besides the format reward"),
         ({"--reward-weights": ["1.0"]}, "--reward-weights: 1 weights for 2 rewards"),
         ({"--column": "structure"}, "already has a column 'structure'; name the new one with --column"),
-        ({"--backend": "openai"}, "--backend openai: the reference needs the prompt to end with the empty think"),
+        ({"--backend": "openai"}, "--base-url: the openai backend needs the server's /v1 URL"),
+        (
+            {"--backend": "openai", "--base-url": "http://127.0.0.1:9/v1", "--tokenizer": "/nonexistent/tok"},
+            "--tokenizer",
+        ),
+        ({"--tokenizer": "/nonexistent/tok"}, "--tokenizer: only for --backend openai"),
         ({"--model": "/nonexistent/model"}, "--model: model path '/nonexistent/model' does not exist"),
         ({"--config": str(RAIF_RECIPE), "--system-prompt": "Be brief."}, "--system-prompt: "),
     ],
@@ -192,6 +197,33 @@ def test_bad_input_stops_with_exit_2_naming_the_fix_before_any_model_loads(
     assert main(argv) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_openai_compatible_server_continues_the_rendered_prompt_through_its_completions_endpoint(
+    tiny, tmp_path, serve
+):
+    def reply(body, n):
+        answer = (
+            "the object is a small round stone from the river" if n % 2 else "The Object, Small And Round, Sits There"
+        )
+        return (
+            200,
+            {"choices": [{"text": answer, "finish_reason": "stop"}], "usage": {"completion_tokens": 3}},
+            {},
+            0.0,
+        )
+
+    server = serve(reply)
+    data, output = rows_file(tmp_path), tmp_path / "out"
+    argv = ["data", "reference", "--data", str(data), "--model", "served-name", "--tokenizer", str(tiny)]
+    argv += ["--backend", "openai", "--base-url", server.base_url, "--config", str(RAIF_RECIPE)]
+    assert main([*argv, "--output", str(output), "--column", "base"]) == 0
+    assert set(server.paths) == {"/v1/completions"} and len(server.requests) == ROWS
+    assert all(r["prompt"].endswith("<|im_start|>assistant\n" + NO_COT_PREFILL) for r in server.requests)
+    assert all(r["model"] == "served-name" and r["max_tokens"] == 48 for r in server.requests)  # the recipe's length
+    out = load_training_dataset(str(output))
+    answers = answers_in_row_order(tmp_path / "out.responses.jsonl")
+    assert out["base"] == raif_answer_reward(out, answers) and sorted(set(out["base"])) == [-2.0, 2.0]
 
 
 @pytest.mark.slow
