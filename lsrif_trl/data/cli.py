@@ -109,6 +109,7 @@ def add_reference_parser(commands: argparse._SubParsersAction) -> None:
     )
     reference.add_argument("--data", required=True, help="dataset: save_to_disk folder, parquet/jsonl, or Hub id")
     reference.add_argument("--split", default="train")
+    reference.add_argument("--data-config", help="the Hub dataset's configuration (a recipe's dataset_config)")
     reference.add_argument("--output", type=Path, required=True, help="output folder (the rows plus the column)")
     reference.add_argument("--column", default="reference", help="name of the new column (default: reference)")
     reference.add_argument("--format", choices=FORMATS, help="default: the input's (jsonl, parquet, else disk)")
@@ -320,6 +321,7 @@ def run_reference(args: argparse.Namespace) -> int:
     from lsrif_trl.eval.cli import backend_options, sampling_from_args
     from lsrif_trl.eval.generation import GenerationError
     from lsrif_trl.eval.reference import SUMMARY_FILE, ReferenceError, ReferenceJob, check_job, compute_reference
+    from lsrif_trl.rewards.soft import SoftScorerError
     from lsrif_trl.training.errors import RecipeError
     from lsrif_trl.training.rewards import check_soft_leaves_scored
 
@@ -333,6 +335,7 @@ def run_reference(args: argparse.Namespace) -> int:
             sampling=sampling_from_args(args, max_new_tokens),
             column=args.column,
             split=args.split,
+            data_config=args.data_config,
             fmt=args.format,
             responses=args.responses,
             tokenizer=args.tokenizer,
@@ -346,7 +349,7 @@ def run_reference(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         summary = compute_reference(job, scorer, dataset)
-    except GenerationError as err:
+    except (GenerationError, SoftScorerError) as err:  # a dead server or judge: the answers so far are kept
         print(f"error: {err}", file=sys.stderr)
         return 1
     except ReferenceError as err:

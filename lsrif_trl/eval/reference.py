@@ -97,6 +97,7 @@ class ReferenceJob:
     sampling: SamplingParams
     column: str = "reference"
     split: str = "train"
+    data_config: str | None = None  # a Hub dataset's configuration
     fmt: str | None = None  # default: the input's own format (`data.loading.saved_format`)
     responses: Path | None = None  # default: OUTPUT.responses.jsonl beside the output
     tokenizer: str | None = None  # openai: whose chat template renders the prompts (default: `model`)
@@ -110,6 +111,7 @@ class ReferenceJob:
 
     @property
     def output_format(self) -> str:
+        """The `save_dataset` format of the output: `fmt`, else the input's."""
         return self.fmt or saved_format(self.data)
 
 
@@ -141,11 +143,16 @@ def check_job(job: ReferenceJob, scorer: ReferenceScorer) -> Any:
         )
     if job.tokenizer and job.backend != "openai":
         raise ReferenceError(f"--tokenizer: only for --backend openai; {job.backend} renders with the model's own")
+    if not job.column or any(ch.isspace() or ch == ":" for ch in job.column):
+        raise ReferenceError(
+            f"--column: {job.column!r} cannot be named in `superior_cot_reference: column NAME`; use a name without "
+            "spaces or colons"
+        )
     problem = output_problem(job.output, job.data, job.overwrite)
     if problem:
         raise ReferenceError(problem)
     try:
-        dataset = load_training_dataset(job.data, split=job.split)
+        dataset = load_training_dataset(job.data, split=job.split, config=job.data_config)
     except DatasetValidationError as err:
         raise ReferenceError(f"{err}\nfix those rows (`lsrif data validate {job.data}` lists them)") from None
     except (ValueError, FileNotFoundError) as err:

@@ -164,6 +164,10 @@ def test_an_existing_output_is_kept_unless_overwrite_is_passed(run, capsys):
         ({"--reward-funcs": ["think_format"]}, "needs a reward besides the format reward"),
         ({"--reward-weights": ["1.0"]}, "--reward-weights: 1 weights for 2 rewards"),
         ({"--column": "structure"}, "already has a column 'structure'; name the new one with --column"),
+        (
+            {"--column": "base score"},
+            "--column: 'base score' cannot be named in `superior_cot_reference: column NAME`",
+        ),
         ({"--backend": "openai"}, "--base-url: the openai backend needs the server's /v1 URL"),
         (
             {"--backend": "openai", "--base-url": "http://127.0.0.1:9/v1", "--tokenizer": "/nonexistent/tok"},
