@@ -146,7 +146,8 @@ demo: install
 #  [JUDGE_URL=http://host:port/v1 JUDGE_MODEL=name] [COMPARE_WITH=outputs/eval/BASE]`
 # Generates with BACKEND, scores, and writes $(EVAL_DIR)/<bench>/results.{json,md}; an interrupted run resumes.
 # BENCH=all runs every rule-scored benchmark, and the judge-scored ones too when JUDGE_URL and JUDGE_MODEL name a
-# judge (FollowBench then scores all 820 rows; CFBench also needs CFBENCH_INPUT). It ends with the summary table of
+# judge (FollowBench then scores all 820 rows; CFBench and ComplexBench also need CFBENCH_INPUT / COMPLEXBENCH_INPUT;
+# `BENCH=complexbench-en` scores ComplexBench's English translation). It ends with the summary table of
 # `lsrif eval compare` (against COMPARE_WITH when given) and its plot in $(EVAL_DIR)/compare.
 # MODEL names a recipe folder or any local folder / Hub id. For a recipe folder the model is what `make train
 # MODEL=...` saved in the recipe's output_dir when it holds one, else the recipe's base model (the offline tiny model
@@ -155,7 +156,7 @@ demo: install
 # Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 BENCH ?= $(or $(call eval_value,benchmarks),ifeval$(COMMA)lsr)
 EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
-EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench)
+EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench) $(if $(COMPLEXBENCH_INPUT),complexbench)
 JUDGE_URL ?=
 JUDGE_MODEL ?=
 COMPARE_WITH ?=
@@ -179,6 +180,7 @@ IFBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifbench/IFBench_
 FOLLOWBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/followbench))
 GSM8K_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/gsm8k/test.jsonl))
 CFBENCH_INPUT ?= # CFBench is not on the Hub: the official cfbench_data.json (github.com/PKU-Baichuan-MLSystemLab/CFBench)
+COMPLEXBENCH_INPUT ?= # not on the Hub either: the official data/data_final.json (github.com/thu-coai/ComplexBench)
 LIMIT ?= $(call eval_value,limit)
 MAX_NEW_TOKENS ?= $(or $(call eval_value,max_new_tokens),2048)
 TEMPERATURE ?= $(or $(call eval_value,temperature),0.0)
@@ -197,9 +199,10 @@ eval: install
 	set -e; for bench in $(EVAL_LIST); do \
 	  case $$bench in ifeval) input="$(IFEVAL_INPUT)";; ifbench) input="$(IFBENCH_INPUT)";; \
 	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; cfbench) input="$(CFBENCH_INPUT)";; \
+	    complexbench|complexbench-en) input="$(COMPLEXBENCH_INPUT)";; \
 	    *) input="";; esac; \
 	  case $$bench in lsr) world="$(LSR_WORLD_ARGS)";; *) world="";; esac; \
-	  case " followbench $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
+	  case " followbench complexbench complexbench-en $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
 	  $(EVAL_ENV) $(VENV)/bin/lsrif eval $$bench --model $(EVAL_MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
 	    --max-new-tokens $(MAX_NEW_TOKENS) --temperature $(TEMPERATURE) --top-p $(TOP_P) $(THINKING_FLAG) \
 	    $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$world $$judge $(EVAL_ARGS); \
