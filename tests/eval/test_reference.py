@@ -231,24 +231,22 @@ def test_an_openai_compatible_server_continues_the_rendered_prompt_through_its_c
 
 
 @pytest.mark.slow
-def test_the_tiny_raif_recipe_trains_against_the_column_it_wrote(tiny, tmp_path, recipe_script):
+def test_the_tiny_raif_recipe_trains_against_the_column_it_wrote(tiny, tmp_path, recipe_script, recipe_copy):
     data = tmp_path / "rows"
     save_dataset(Dataset.from_list(rows()), data)
     output = tmp_path / "with-base"
     argv = ["data", "reference", "--data", str(data), "--model", str(tiny), "--config", str(RAIF_RECIPE)]
     assert main([*argv, "--output", str(output), "--column", "base", *SAMPLING]) == 0
     assert all(not math.isnan(v) for v in load_training_dataset(str(output))["base"])
-    config = yaml.safe_load(RAIF_RECIPE.read_text()) | {
-        "model_name_or_path": str(tiny),
-        "dataset_name": str(output),
-        "build_dataset_rows": 0,
-        "superior_cot_reference": "column base",
-        "output_dir": str(tmp_path / "run"),
-        "max_steps": 1,
-        "save_steps": 1,
-    }
-    recipe = tmp_path / "grpo_raif_column.yaml"
-    recipe.write_text(yaml.safe_dump(config))
+    recipe = recipe_copy(
+        "tiny/grpo_raif.yaml",
+        model_name_or_path=str(tiny),
+        dataset_name=str(output),
+        build_dataset_rows=0,
+        superior_cot_reference="column base",
+        max_steps=1,
+        save_steps=1,
+    )
     assert recipe_script("grpo_lsrm").main(["--config", str(recipe)]) == 0
     history = json.loads((tmp_path / "run" / "trainer_state.json").read_text())["log_history"]
     assert any("lsrif/superior_cot/keep_ratio" in entry for entry in history)
