@@ -9,6 +9,9 @@ Names (`REWARD_NAMES`):
     raif          RAIF's shape: +2 all pass, -2 none passes, else the fraction passing, [-2, 2]
     mean5         self-supervised IF-RL's shape: 5 x mean constraint score, [0, 5]
     think_format  RAIF's format rule: +1 for one non-placeholder <think>...</think> before the answer, else -1
+`answer_reward` is what RAIF's contrast compares samples by: the weighted rewards without the format rules
+(`FORMAT_REWARD_FUNCS`, by function name); the trainer (`training.raif_trainer`) and `lsrif data reference`
+(`eval.reference`) both use it.
 Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override `gamma`, `seq_mode` and `tau` for itself):
     gamma, seq_mode, tau   LSRM's options (`rewards.lsrm.LSRMConfig`; recipe keys `lsrm_gamma`, `lsrm_seq_mode`,
                    `lsrm_tau`)
@@ -24,6 +27,7 @@ name but a dotted import path (`my_pkg.rewards.fn`) is that function of your own
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +47,8 @@ from lsrif_trl.rewards.think import (
 )
 
 REWARD_NAMES = (*AGGREGATIONS, "think_format")
+FORMAT_REWARDS = ("think_format",)  # format rules: left out of the answer reward RAIF's contrast compares
+FORMAT_REWARD_FUNCS = (ThinkFormatReward.NAME,)  # the same rules by their functions' `__name__` (a trainer's names)
 RewardFunc = Callable[..., list[float | None]]
 
 
@@ -162,3 +168,20 @@ def get_reward_funcs(names: Sequence[str | Mapping[str, Any]], **options: Any) -
             raise ValueError(f"two reward functions are both named {func.__name__!r}; give one a `func_name`")
         seen.add(func.__name__)
     return funcs
+
+
+def answer_reward(
+    names: Sequence[str], weights: Sequence[float], scores: Sequence[Sequence[float | None]]
+) -> list[float]:
+    """Per sample, sum_f w_f * r_f over the reward functions named `names` (`__name__`) not in FORMAT_REWARD_FUNCS
+    whose score r_f = `scores[i][f]` is a number (None or NaN is unscored), NaN where none of them scored it."""
+    cols = [f for f, name in enumerate(names) if name not in FORMAT_REWARD_FUNCS]
+    if not cols:
+        raise ValueError(f"needs a reward besides the format reward ({', '.join(FORMAT_REWARDS)}); got {list(names)}")
+    if len(weights) != len(names):
+        raise ValueError(f"{len(weights)} reward weights for {len(names)} reward functions {list(names)}")
+    totals = []
+    for row in scores:
+        scored = [weights[f] * row[f] for f in cols if row[f] is not None and not math.isnan(row[f])]
+        totals.append(math.fsum(scored) if scored else math.nan)
+    return totals
