@@ -224,21 +224,24 @@ $(LMEVAL_VENV)/.installed:
 	  immutabledict packaging
 	touch $@
 
-# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60]
-# [JOBS=<GRPO runs side by side; default one per core>]`: the toy world (`lsrif data build --world toy`) -> SFT
-# warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint -> held-out evaluation
-# (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md} and plots. Finished stages are reused;
-# delete outputs/ablation to start over.
+# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [FREEZE=attention] [EVAL_SEED=1]
+# [STEPS=60] [JOBS=<GRPO runs side by side; default one per core>]`: the toy world (`lsrif data build --world toy`)
+# -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint (FREEZE: also
+# LSRM with that parameter group frozen) -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> parameter and
+# attention change of each run against the SFT start -> outputs/ablation/results.{json,md} and plots. Finished
+# stages are reused; delete outputs/ablation to start over.
 SEEDS ?= 0,1,2
 REWARDS ?= lsrm,flat,all
 GAMMAS ?=
+FREEZE ?=
 EVAL_SEED ?= 1
 STEPS ?= 60
 JOBS ?=
 .PHONY: ablation
 ablation: install
 	$(PY) recipes/ablation.py --seeds $(SEEDS) --rewards $(REWARDS) $(if $(GAMMAS),--gammas $(GAMMAS)) \
-	  --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(JOBS),--jobs $(JOBS)) --output-dir outputs/ablation
+	  $(if $(FREEZE),--freeze $(FREEZE)) --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(JOBS),--jobs $(JOBS)) \
+	  --output-dir outputs/ablation
 
 # `make train-rm [ARGS="..."]`: the self-supervised soft-constraint reward model on the offline tiny model (CPU):
 # curriculum data with soft constraints -> the tiny policy's answers with and without each soft constraint ->

@@ -276,6 +276,16 @@ def route_rewards(funcs: Sequence[RewardFunc], mixture: Mixture) -> list[SourceR
     ]
 
 
+def instruction_rewards(
+    funcs: Sequence[SourceReward], weights: Sequence[float], mixture: Mixture
+) -> tuple[list[RewardFunc], list[float]]:
+    """The routed functions that score the instruction sources' rows, unrouted, with their weights: what scores a
+    row of instruction data outside the mixture (`lsrif data reference` with a mixture recipe)."""
+    sources = mixture.instruction_sources()
+    kept = [(f.func, w) for f, w in zip(funcs, weights, strict=True) if f.sources & sources]
+    return [f for f, _ in kept], [w for _, w in kept]
+
+
 # --- rows --------------------------------------------------------------------------------------------------------
 def _load_source(args: Any, source: MixtureSource, where: str) -> Any:
     """The source's rows, built first when it is a missing local folder with `build_rows`."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lsrif_trl.rewards.registry import FORMAT_REWARDS
 from lsrif_trl.training.errors import RecipeError
-from lsrif_trl.training.superior_cot import FORMAT_REWARDS, SuperiorCoTConfig, parse_reference
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig, parse_reference
 
 
 @dataclass

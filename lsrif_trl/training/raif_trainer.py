@@ -32,9 +32,11 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
+from lsrif_trl.rewards.registry import FORMAT_REWARD_FUNCS, answer_reward
+from lsrif_trl.rewards.think import no_cot_prefill, with_prefill
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll
 from lsrif_trl.training.mixture import SOURCE_COLUMN
-from lsrif_trl.training.superior_cot import FORMAT_REWARDS, NO_COT_PREFILL, SuperiorCoTConfig, contrast_keep
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig, contrast_keep
 
 BC_STATE_FILE = "bc_state.json"
 
@@ -60,11 +62,9 @@ class RaifGRPOTrainer(GRPOTrainer):
         self.bc_coef = bc_coef
         if superior_cot is not None and superior_cot.num_generations != self.num_generations:
             raise ValueError("superior_cot: its num_generations differs from the trainer's")
-        if not NO_COT_PREFILL.startswith(template_opener):
-            raise ValueError(f"the chat template opens {template_opener!r}, which the empty think block cannot follow")
         # What follows the template's own opener in a direct sample's assistant turn: its prompt tokens end with it,
         # and the reward functions read it in front of the completion (the answer policy knows the opener).
-        self._prefill = NO_COT_PREFILL[len(template_opener) :]
+        self._prefill = no_cot_prefill(template_opener)
         self._prefill_ids = self.processing_class(self._prefill, add_special_tokens=False)["input_ids"]
         self._no_cot_local: list[bool] | None = None
         self._rewards_per_func: torch.Tensor | None = None
@@ -82,7 +82,7 @@ class RaifGRPOTrainer(GRPOTrainer):
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         if self._no_cot_local is not None:
             completions = [
-                _with_prefill(c, self._prefill) if direct else c
+                with_prefill(c, self._prefill) if direct else c
                 for c, direct in zip(completions, self._no_cot_local, strict=True)
             ]
         self._rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -103,10 +103,12 @@ class RaifGRPOTrainer(GRPOTrainer):
             self._no_cot_local = None
         rewards = self._rewards_per_func
         names = list(self.reward_func_names)
-        weights = self.reward_weights.to(rewards.device)
-        answer_cols = [i for i, n in enumerate(names) if n not in FORMAT_REWARDS]
-        format_cols = [i for i, n in enumerate(names) if n in FORMAT_REWARDS]
-        answer = _weighted(rewards, weights, answer_cols)
+        format_cols = [i for i, n in enumerate(names) if n in FORMAT_REWARD_FUNCS]
+        try:
+            scores = answer_reward(names, self.reward_weights.tolist(), rewards.tolist())
+        except ValueError as err:
+            raise ValueError(f"superior_cot: {err}") from None
+        answer = torch.tensor(scores, dtype=rewards.dtype, device=rewards.device)
         format_ok = (rewards[:, format_cols] >= 0).all(dim=1) if format_cols else torch.ones_like(answer).bool()
         contrasted = gather_object(contrasted_local)
         reference = None
@@ -166,24 +168,6 @@ class RaifGRPOTrainer(GRPOTrainer):
                     self.expert_stream.consumed = int(json.load(f)["consumed"])
             else:
                 print(f"warning: {checkpoint} has no {BC_STATE_FILE}: the expert stream restarts from its beginning")
-
-
-def _with_prefill(completion: Any, prefill: str) -> Any:
-    """The completion as the reward functions see it: the empty think block the prompt carried, then the answer."""
-    if isinstance(completion, str):
-        return prefill + completion
-    message = completion[-1]
-    return [*completion[:-1], {**message, "content": prefill + (message.get("content") or "")}]
-
-
-def _weighted(rewards: torch.Tensor, weights: torch.Tensor, cols: list[int]) -> torch.Tensor:
-    """Weighted sum of the chosen reward columns per sample; NaN where none of them scored the sample."""
-    if not cols:
-        raise ValueError("superior_cot needs at least one reward besides the format reward")
-    part = rewards[:, cols] * weights[cols].unsqueeze(0)
-    total = part.nansum(dim=1)
-    total[torch.isnan(rewards[:, cols]).all(dim=1)] = torch.nan
-    return total
 
 
 def _as_float(value: Any, column: str | None) -> float:

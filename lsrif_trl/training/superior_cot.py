@@ -1,8 +1,9 @@
 """RAIF's sample-wise contrast ("superior CoT"): keep a reasoning sample in the policy loss only when it helps.
 
 Per prompt, GRPO draws n samples; the last k = n * no_cot_fraction of each group answer directly (their prompt
-is prefilled with an empty think block, `NO_COT_PREFILL`), the others reason first. All n are scored and all n
-enter the group mean and std of the advantage. Then, with `answer` the reward without the format term:
+is prefilled with an empty think block, `lsrif_trl.rewards.think.NO_COT_PREFILL`), the others reason first. All n
+are scored and all n enter the group mean and std of the advantage. Then, with `answer` the reward without the
+format term (`lsrif_trl.rewards.registry.answer_reward`):
 
     keep_i = False                                     for a no-CoT sample
     keep_i = True                                      for a CoT sample whose format reward failed (< 0)
@@ -19,9 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-NO_COT_PREFILL = "<think>\n\n</think>\n"
 REFERENCES = ("none", "online", "column")  # `column` is written `column NAME` (or `column:NAME`) in a recipe
-FORMAT_REWARDS = ("think_format",)  # reward names left out of the answer reward the contrast compares
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,9 @@ class SuperiorCoTConfig:
 
     `reference`: `none` (only the "all CoT worse" rule), `online` (the mean answer reward of the prompt's own no-CoT
     samples in this batch) or `column` (an offline per-row value in `reference_column`, e.g. from
-    `lsrif data reference`, on the answer reward's scale). `sources`: with a dataset mixture, the sources whose prompts
-    are contrasted (RAIF contrasts instruction-following prompts only); a prompt of any other source generates all
-    n samples with reasoning and keeps them all, as plain GRPO does."""
+    `lsrif data reference`, on the scale of `answer_reward`). `sources`: with a dataset mixture, the sources whose
+    prompts are contrasted (RAIF contrasts instruction-following prompts only); a prompt of any other source generates
+    all n samples with reasoning and keeps them all, as plain GRPO does."""
 
     num_generations: int
     no_cot_fraction: float = 0.25

@@ -9,10 +9,12 @@ from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import GRPOConfig
 
+from lsrif_trl.rewards.functions import ThinkFormatReward
+from lsrif_trl.rewards.think import NO_COT_PREFILL, AnswerPolicy
 from lsrif_trl.tiny import build_tiny_model
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll, tokenize_demonstration
 from lsrif_trl.training.raif_trainer import BC_STATE_FILE, RaifGRPOTrainer
-from lsrif_trl.training.superior_cot import NO_COT_PREFILL, SuperiorCoTConfig
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig
 
 pytestmark = pytest.mark.slow
 N = 4  # generations per prompt; the last one of each group answers directly
@@ -55,7 +57,7 @@ def make_trainer(
     config = SuperiorCoTConfig(num_generations=N, no_cot_fraction=0.25, sources=sources) if superior_cot else None
     return RaifGRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(tiny),
-        reward_funcs=[reward],
+        reward_funcs=reward if isinstance(reward, list) else [reward],
         args=args,
         train_dataset=dataset,
         processing_class=AutoTokenizer.from_pretrained(tiny),
@@ -86,6 +88,24 @@ def test_direct_samples_carry_the_empty_think_block_and_all_samples_enter_the_ad
     assert metrics["lsrif/superior_cot/no_cot_reward"] == [1.0]
     assert metrics["lsrif/superior_cot/cot_reward"] == [0.0]
     assert metrics["lsrif/superior_cot/masked_prompts"] == [0.0]
+
+
+def direct_wins(prompts, completions, **kwargs):
+    """1.0 for a direct sample; its group's reasoning samples 0.5, 0.2 and 0.2, so every one of them is worse."""
+    return [1.0 if c[-1]["content"].startswith(NO_COT_PREFILL) else 0.5 if i % N == 0 else 0.2
+            for i, c in enumerate(completions)]  # fmt: skip
+
+
+def test_the_format_reward_is_left_out_of_the_contrast_and_a_format_failure_keeps_its_sample(tiny, tmp_path):
+    # The tiny model writes no think block, so every reasoning sample fails RAIF's format rule (-1).
+    trainer = make_trainer(tiny, tmp_path, [direct_wins, ThinkFormatReward(AnswerPolicy("completion"))])
+    out = trainer._generate_and_score_completions(generation_batch(trainer))
+    metrics = trainer._metrics["train"]
+    assert metrics["lsrif/superior_cot/cot_reward"] == [pytest.approx(0.3)]  # direct_wins alone: (0.5+0.2+0.2)/3
+    assert metrics["lsrif/superior_cot/no_cot_reward"] == [1.0]
+    assert metrics["lsrif/superior_cot/masked_prompts"] == [1.0]  # every reasoning sample is worse...
+    assert metrics["lsrif/superior_cot/keep_ratio"] == [0.75]  # ...but fails the format, so it stays
+    assert torch.all(out["advantages"][[0, 1, 2, 4, 5, 6]] != 0)
 
 
 def param_grads(trainer, inputs):
