@@ -68,6 +68,7 @@ def test_reasoning_opens_every_completion_with_the_plan_and_keeps_the_answers(bu
     plain, reasoned = tmp_path / "plain", tmp_path / "reasoned"
     assert main(["data", "expert", "--data", str(built), "--output", str(plain)]) == 0
     assert main(["data", "expert", "--data", str(built), "--output", str(reasoned), "--reasoning"]) == 0
-    pairs = zip(load_training_dataset(str(plain))["completion"], load_training_dataset(str(reasoned))["completion"])
+    plain_texts = load_training_dataset(str(plain))["completion"]
+    pairs = zip(plain_texts, load_training_dataset(str(reasoned))["completion"], strict=True)
     assert all(r.startswith("<think>\n") and r.endswith("</think>\n" + p) for p, r in pairs)
     assert json.loads((reasoned / "expert.json").read_text())["settings"]["reasoning"] is True
