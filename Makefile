@@ -107,7 +107,7 @@ VLLM_FLAGS_none = --use_vllm false
 train: install
 	@test -f $(TRAIN_CONFIG) || { echo "no recipe $(TRAIN_CONFIG); \`lsrif config list\` shows them"; exit 2; }
 ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
-	$(if $(filter toy,$(MODEL)),test -e outputs/toy/sft || $(MAKE) sft MODEL=toy)
+	$(if $(filter toy,$(MODEL)),test -e $(TOY_SFT_OUT) || $(MAKE) sft MODEL=toy $(if $(TOY_REASONING),REASONING=1))
 	$(CPU_ENV) $(PY) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(ARGS)
 else
 	$(if $(filter data/built/%,$(TRAIN_DATA)),test -e $(TRAIN_DATA) || $(MAKE) data DATA_DIR=$(TRAIN_DATA))
@@ -126,14 +126,22 @@ endif
 # Only recipes/tiny/sft.yaml ships; a GPU model needs its own recipes/$(MODEL)/sft.yaml first.
 SFT_CONFIG = recipes/$(MODEL)/sft.yaml
 # The toy world's demonstrations: its training rows answered by the noisy expert (recipes/toy/sft.yaml says why).
-TOY_SFT_DATA = $(VENV)/bin/lsrif data build --world toy --num-examples 2000 --seed 0 --output outputs/data/toy-train && \
-  $(VENV)/bin/lsrif data expert --data outputs/data/toy-train --output outputs/data/toy-sft --noise 0.3 \
-  --wrong-branch 0.3 --base-sentences 1 2 --seed 0
+# REASONING=1 (what `make train MODEL=toy RECIPE=grpo_raif` asks for): answers that open with a <think> block
+# planning them, cloned into outputs/toy/sft-reasoning, the start of recipes/toy/grpo_raif.yaml.
+REASONING ?=
+TOY_REASONING = $(or $(REASONING),$(filter grpo_raif,$(RECIPE)))
+TOY_SFT_OUT = outputs/toy/sft$(if $(TOY_REASONING),-reasoning)
+TOY_SFT_DATASET = outputs/data/toy-sft$(if $(TOY_REASONING),-reasoning)
+TOY_TRAIN_DATA = $(VENV)/bin/lsrif data build --world toy --num-examples 2000 --seed 0 --output outputs/data/toy-train
+TOY_SFT_DATA = $(VENV)/bin/lsrif data expert --data outputs/data/toy-train --output $(TOY_SFT_DATASET) --noise 0.3 \
+  --wrong-branch 0.3 --base-sentences 1 2 --seed 0 $(if $(TOY_REASONING),--reasoning)
 sft: install
 	@test -f $(SFT_CONFIG) || { echo "no recipe $(SFT_CONFIG); copy recipes/tiny/sft.yaml there and size it"; exit 2; }
 ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
-	$(if $(filter toy,$(MODEL)),test -e outputs/data/toy-sft || { test -e outputs/data/toy-train || $(TOY_SFT_DATA); })
-	$(CPU_ENV) $(PY) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
+	$(if $(filter toy,$(MODEL)),test -e outputs/data/toy-train || $(TOY_TRAIN_DATA))
+	$(if $(filter toy,$(MODEL)),test -e $(TOY_SFT_DATASET) || $(TOY_SFT_DATA))
+	$(CPU_ENV) $(PY) recipes/sft.py --config $(SFT_CONFIG) \
+	  $(if $(and $(filter toy,$(MODEL)),$(TOY_REASONING)),--dataset_name $(TOY_SFT_DATASET) --output_dir $(TOY_SFT_OUT)) $(ARGS)
 else
 	$(LAUNCH) --num_processes $(NUM_GPUS) recipes/sft.py --config $(SFT_CONFIG) $(ARGS)
 endif

@@ -113,3 +113,13 @@ def test_eval_of_the_toy_world_runs_its_held_out_lsr_eval_with_one_thread(tmp_pa
     assert "--output-dir outputs/eval/toy-" in out  # outputs/toy/<run> keeps its path: toy-sft, toy-grpo-lsrm
     ifeval_too = make_dry_run("eval", "MODEL=toy", "BENCH=ifeval,lsr", venv=installed_venv(tmp_path / "b", "dev"))
     assert "for bench in ifeval lsr;" in ifeval_too
+
+
+def test_the_toy_raif_recipe_starts_from_the_reasoning_warm_up_built_on_demand(tmp_path):
+    out = make_dry_run("train", "MODEL=toy", "RECIPE=grpo_raif", venv=installed_venv(tmp_path, "dev"))
+    assert "test -e outputs/toy/sft-reasoning || make sft MODEL=toy REASONING=1" in out
+    assert "--output outputs/data/toy-sft-reasoning" in out and "--reasoning" in out
+    assert "--dataset_name outputs/data/toy-sft-reasoning --output_dir outputs/toy/sft-reasoning" in out
+    assert "recipes/grpo_lsrm.py --config recipes/toy/grpo_raif.yaml" in out
+    plain = make_dry_run("train", "MODEL=toy", venv=installed_venv(tmp_path / "p", "dev"))
+    assert "test -e outputs/toy/sft || make sft MODEL=toy" in plain and "--reasoning" not in plain
