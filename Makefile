@@ -214,10 +214,12 @@ $(LMEVAL_VENV)/.installed:
 	  immutabledict packaging
 	touch $@
 
-# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60]`: the toy
+# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60] [RM=1]`: the toy
 # world (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed
 # from that one checkpoint -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md}
-# and plots. Finished stages are reused; delete outputs/ablation to start over.
+# and plots. Finished stages are reused; delete outputs/ablation to start over. `RM=1` adds the self-supervised reward
+# model measured against the verifiers (RM_CONSTRAINTS= the hard constraints held out as soft; the ablation's lsrm
+# runs are its verifier arm). make's own RM (`rm -f`) is never 1, so only RM=1 turns it on.
 SEEDS ?= 0,1,2
 REWARDS ?= lsrm,flat,all
 GAMMAS ?=
@@ -226,7 +228,8 @@ STEPS ?= 60
 .PHONY: ablation
 ablation: install
 	$(PY) recipes/ablation.py --seeds $(SEEDS) --rewards $(REWARDS) $(if $(GAMMAS),--gammas $(GAMMAS)) \
-	  --eval-seed $(EVAL_SEED) --steps $(STEPS) --output-dir outputs/ablation
+	  --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(filter 1,$(RM)),--reward-model) \
+	  $(if $(RM_CONSTRAINTS),--rm-constraints $(RM_CONSTRAINTS)) --output-dir outputs/ablation
 
 # `make train-rm [ARGS="..."]`: the self-supervised soft-constraint reward model on the offline tiny model (CPU):
 # curriculum data with soft constraints -> the tiny policy's answers with and without each soft constraint ->

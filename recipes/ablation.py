@@ -1,12 +1,16 @@
 """The toy-world ablation: build -> SFT warm-up -> GRPO with each reward and seed -> held-out evaluation -> report.
 
     make ablation                                               # lsrm, flat, all x 3 seeds (SEEDS=, REWARDS=, ...)
+    make ablation RM=1                                          # + the reward model against the verifiers
     python recipes/ablation.py --seeds 0,1,2 --rewards lsrm,flat,all --eval-seed 1 --steps 60 \\
-        [--gammas 0,0.25,0.5,0.75,1] --output-dir outputs/ablation
+        [--gammas 0,0.25,0.5,0.75,1] [--reward-model [--rm-constraints keywords:existence,...]] \\
+        --output-dir outputs/ablation
 
 Writes outputs/ablation/results.json and results.md (held-out all-satisfied, mean LSRM and flat scores, overall,
 per structure type and per depth, each a mean over seeds with a 95% bootstrap interval; LSRM minus flat; each
-reward's lift over the SFT start), learning curves and a bar chart per structure type. Finished stages are
+reward's lift over the SFT start), learning curves and a bar chart per structure type; with --reward-model, the
+`reward_model` section (lsrif_trl/ablation/reward_model.py: pseudo-label accuracy, the RM's accuracy and AUC on
+fresh samples, GRPO with RM-scored versus verifier-scored leaves). Finished stages are
 reused, so an interrupted ablation resumes (delete the folder to start over). Bad options exit 2 at once.
 """
 
@@ -32,6 +36,7 @@ def _names(text: str) -> tuple[str, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     from lsrif_trl.ablation.driver import AblationConfig
+    from lsrif_trl.ablation.reward_model import DEFAULT_CONSTRAINTS, RewardModelConfig
 
     defaults = AblationConfig()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,8 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-prompts", type=int, default=defaults.eval_prompts)
     parser.add_argument("--train-rows", type=int, default=defaults.train_rows)
     parser.add_argument("--sft-steps", type=int, help="default: recipes/toy/sft.yaml's max_steps")
+    parser.add_argument(
+        "--reward-model", action="store_true", help="add the self-supervised reward model measured against the truth"
+    )
+    parser.add_argument(
+        "--rm-constraints",
+        type=_names,
+        default=DEFAULT_CONSTRAINTS,
+        help=f"hard constraints held out as soft for --reward-model (default: {','.join(DEFAULT_CONSTRAINTS)})",
+    )
     args = parser.parse_args(argv)
     try:
+        reward_model = RewardModelConfig(constraints=args.rm_constraints) if args.reward_model else None
         config = AblationConfig(
             output_dir=args.output_dir,
             seeds=args.seeds,
@@ -56,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             eval_prompts=args.eval_prompts,
             train_rows=args.train_rows,
             sft_steps=args.sft_steps,
+            reward_model=reward_model,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """The toy-world ablation, stage by stage: build -> expert answers -> SFT -> GRPO per reward and seed -> held-out
-evaluation of the SFT start and every run -> report (`lsrif_trl.ablation.report`).
+evaluation of the SFT start and every run -> report (`lsrif_trl.ablation.report`); with `reward_model` set
+(`make ablation RM=1`), the self-supervised reward model against the verifiers (`lsrif_trl.ablation.reward_model`).
 
 Every stage goes through the project's ordinary entry points: the builder (`--world toy`), the expert
 (`data.expert.answer_rows`), `recipes/sft.py` and `recipes/grpo_lsrm.py` with `recipes/toy/*.yaml` (each in its
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.ablation import report
+from lsrif_trl.ablation.reward_model import RewardModelConfig, RewardModelStage
+from lsrif_trl.ablation.reward_model import markdown as reward_model_markdown
 from lsrif_trl.training.config import REPO_ROOT
 
 WORLD = "toy"
@@ -52,6 +55,7 @@ class AblationConfig:
     sft_steps: int | None = None  # None: recipes/toy/sft.yaml's max_steps
     max_new_tokens: int = 48
     extra_grpo_args: tuple[str, ...] = field(default_factory=tuple)  # appended to every GRPO command
+    reward_model: RewardModelConfig | None = None  # RM=1: the reward-model stage (lsrif_trl.ablation.reward_model)
 
     def __post_init__(self) -> None:
         from lsrif_trl.rewards import REWARD_NAMES
@@ -67,6 +71,10 @@ class AblationConfig:
             raise ValueError(f"GAMMAS: {list(self.gammas)}: each gamma must be in [0, 1]")
         if self.steps < 1:
             raise ValueError(f"STEPS={self.steps}: must be >= 1")
+        if self.reward_model is not None and "lsrm" not in self.rewards:
+            raise ValueError(
+                "RM=1 compares RM-scored leaves with the plain lsrm runs' verifiers: keep lsrm in REWARDS"
+            )
 
 
 @dataclass(frozen=True)
@@ -254,13 +262,20 @@ class Ablation:
                 tables.setdefault(run.group, []).append(table)
 
         self._timed("held-out evaluation", evaluate_all)
+        sections: dict[str, Any] = {}
+        if self.config.reward_model is not None:
+            stage = RewardModelStage(self)
+            self._timed("reward model (RM=1)", lambda: sections.update(reward_model=stage.run(tables["lsrm"])))
         self.timings["total"] = time.perf_counter() - started
-        results = self.write_report(tables, runs)
+        results = self.write_report(tables, runs, sections)
         self.echo(f"report: {self.root / 'results.md'}")
         return results
 
-    def write_report(self, tables: dict[str, list[report.EvalTable]], runs: list[Run]) -> dict[str, Any]:
-        """results.json, results.md, learning curves and bar chart from the evaluation tables and run logs."""
+    def write_report(
+        self, tables: dict[str, list[report.EvalTable]], runs: list[Run], sections: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """results.json, results.md, learning curves and bar chart from the evaluation tables and run logs, plus the
+        optional stages' `sections` (e.g. `reward_model`)."""
         summary = report.summarize(tables)
         rewards = {name: summary[name] for name in self.config.rewards}
         for name in rewards:
@@ -278,9 +293,13 @@ class Ablation:
             results["lsrm_minus_flat"] = report.difference(tables["lsrm"], tables["flat"])
         if self.config.gammas:
             results["gamma_sweep"] = {gamma: summary[group] for gamma, group in gamma_groups(self.config).items()}
+        results.update(sections or {})
+        text = report.markdown(results)
+        if "reward_model" in results:
+            text += reward_model_markdown(results["reward_model"])
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        (self.root / "results.md").write_text(report.markdown(results), encoding="utf-8")
+        (self.root / "results.md").write_text(text, encoding="utf-8")
         report.plot_bars(results, self.root / "by_type.png")
         for key, label, file in (
             ("reward", "training reward (each run's own)", "curves_reward.png"),
