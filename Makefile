@@ -153,7 +153,7 @@ demo: install
 # for MODEL=tiny), sampled as recipes/MODEL/eval.yaml says (the model authors' temperature, top-p and length; tiny:
 # 50 prompts, 32 tokens). Anything else is evaluated as given: greedy, 2048 new tokens.
 # Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
-BENCH ?= ifeval,lsr
+BENCH ?= $(or $(call eval_value,benchmarks),ifeval$(COMMA)lsr)
 EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
 EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench)
 JUDGE_URL ?=
@@ -170,7 +170,9 @@ TRAINED ?= $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,output_dir))
 EVAL_BASE = $(if $(filter tiny,$(MODEL)),tiny,$(or $(if $(wildcard $(TRAIN_CONFIG)),$(call recipe_value,model_name_or_path)),$(MODEL)))
 EVAL_MODEL = $(if $(and $(TRAINED),$(wildcard $(TRAINED)/config.json $(TRAINED)/adapter_config.json)),$(TRAINED),$(EVAL_BASE))
 EVAL_WHAT = $(if $(filter $(TRAINED),$(EVAL_MODEL)),the model make train saved,$(if $(TRAINED),the base model: nothing trained in $(TRAINED) yet,$(if $(WRITTEN_BY),written by $(WRITTEN_BY); defaults of $(EVAL_DEFAULTS),the model as given)))
-EVAL_DIR ?= outputs/eval/$(notdir $(EVAL_MODEL))
+# outputs/eval/<the model's folder name>; a folder under outputs/ keeps its path (outputs/toy/sft -> toy-sft).
+EVAL_DIR ?= outputs/eval/$(if $(filter outputs/%,$(EVAL_MODEL)),$(subst /,-,$(patsubst outputs/%,%,$(patsubst %/,%,\
+  $(EVAL_MODEL)))),$(notdir $(EVAL_MODEL)))
 EVAL_OFFLINE = $(or $(filter tiny,$(MODEL)),$(filter recipes/tiny/ recipes/toy/,$(dir $(WRITTEN_BY))),$(filter 1,$(HF_HUB_OFFLINE)))
 IFEVAL_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifeval/input_data.jsonl))
 IFBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifbench/IFBench_test.jsonl))
@@ -183,6 +185,10 @@ TEMPERATURE ?= $(or $(call eval_value,temperature),0.0)
 TOP_P ?= $(or $(call eval_value,top_p),1.0)
 THINKING_FLAG = $(if $(filter true,$(call eval_value,enable_thinking)),--enable-thinking,$(if $(filter false,$(call eval_value,enable_thinking)),--disable-thinking))
 EVAL_ARGS ?=
+# A world's own LSR-Eval (recipes/toy/eval.yaml: `world`, `eval_seed`, `num_prompts`), one thread as it trains.
+LSR_WORLD_ARGS = $(if $(call eval_value,world),--world $(call eval_value,world) --eval-seed $(call eval_value,eval_seed) \
+  --num-prompts $(call eval_value,num_prompts))
+EVAL_ENV = $(if $(or $(filter toy,$(MODEL)),$(filter recipes/toy/,$(dir $(WRITTEN_BY)))),OMP_NUM_THREADS=1)
 EVAL_LIST = $(if $(filter all,$(BENCH)),$(EVAL_RULE_BENCHES) $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),$(EVAL_JUDGE_BENCHES)),$(subst $(COMMA), ,$(BENCH)))
 EVAL_JUDGE_ARGS = $(if $(and $(JUDGE_URL),$(JUDGE_MODEL)),--judge-base-url $(JUDGE_URL) --judge-model $(JUDGE_MODEL))
 .PHONY: eval
@@ -192,10 +198,11 @@ eval: install
 	  case $$bench in ifeval) input="$(IFEVAL_INPUT)";; ifbench) input="$(IFBENCH_INPUT)";; \
 	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; cfbench) input="$(CFBENCH_INPUT)";; \
 	    *) input="";; esac; \
+	  case $$bench in lsr) world="$(LSR_WORLD_ARGS)";; *) world="";; esac; \
 	  case " followbench $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
-	  $(VENV)/bin/lsrif eval $$bench --model $(EVAL_MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
+	  $(EVAL_ENV) $(VENV)/bin/lsrif eval $$bench --model $(EVAL_MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
 	    --max-new-tokens $(MAX_NEW_TOKENS) --temperature $(TEMPERATURE) --top-p $(TOP_P) $(THINKING_FLAG) \
-	    $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$judge $(EVAL_ARGS); \
+	    $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$world $$judge $(EVAL_ARGS); \
 	  cat $(EVAL_DIR)/$$bench/results.md; \
 	done; \
 	$(VENV)/bin/lsrif eval compare $(COMPARE_WITH) $(EVAL_DIR) --plot-dir $(EVAL_DIR)/compare
@@ -214,21 +221,23 @@ $(LMEVAL_VENV)/.installed:
 	  immutabledict packaging
 	touch $@
 
-# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60] [RM=1]`: the toy
-# world (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed
-# from that one checkpoint -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md}
-# and plots. Finished stages are reused; delete outputs/ablation to start over. `RM=1` adds the self-supervised reward
-# model measured against the verifiers (RM_CONSTRAINTS= the hard constraints held out as soft; the ablation's lsrm
-# runs are its verifier arm). make's own RM (`rm -f`) is never 1, so only RM=1 turns it on.
+# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60]
+# [JOBS=<GRPO runs side by side; default one per core>] [RM=1]`: the toy world (`lsrif data build --world toy`) -> SFT
+# warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint -> held-out evaluation
+# (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md} and plots. Finished stages are reused;
+# delete outputs/ablation to start over. `RM=1` adds the self-supervised reward model measured against the verifiers
+# (RM_CONSTRAINTS= the hard constraints held out as soft; the ablation's lsrm runs are its verifier arm). make's own
+# RM (`rm -f`) is never 1, so only RM=1 turns it on.
 SEEDS ?= 0,1,2
 REWARDS ?= lsrm,flat,all
 GAMMAS ?=
 EVAL_SEED ?= 1
 STEPS ?= 60
+JOBS ?=
 .PHONY: ablation
 ablation: install
 	$(PY) recipes/ablation.py --seeds $(SEEDS) --rewards $(REWARDS) $(if $(GAMMAS),--gammas $(GAMMAS)) \
-	  --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(filter 1,$(RM)),--reward-model) \
+	  --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1,$(RM)),--reward-model) \
 	  $(if $(RM_CONSTRAINTS),--rm-constraints $(RM_CONSTRAINTS)) --output-dir outputs/ablation
 
 # `make train-rm [ARGS="..."]`: the self-supervised soft-constraint reward model on the offline tiny model (CPU):

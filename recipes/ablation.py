@@ -3,7 +3,7 @@
     make ablation                                               # lsrm, flat, all x 3 seeds (SEEDS=, REWARDS=, ...)
     make ablation RM=1                                          # + the reward model against the verifiers
     python recipes/ablation.py --seeds 0,1,2 --rewards lsrm,flat,all --eval-seed 1 --steps 60 \\
-        [--gammas 0,0.25,0.5,0.75,1] [--reward-model [--rm-constraints keywords:existence,...]] \\
+        [--gammas 0,0.25,0.5,0.75,1] [--jobs 2] [--reward-model [--rm-constraints keywords:existence,...]] \\
         --output-dir outputs/ablation
 
 Writes outputs/ablation/results.json and results.md (held-out all-satisfied, mean LSRM and flat scores, overall,
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CONSTRAINTS,
         help=f"hard constraints held out as soft for --reward-model (default: {','.join(DEFAULT_CONSTRAINTS)})",
     )
+    parser.add_argument("--jobs", type=int, help="GRPO runs trained side by side (default: one per CPU core)")
     args = parser.parse_args(argv)
     try:
         reward_model = RewardModelConfig(constraints=args.rm_constraints) if args.reward_model else None
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             train_rows=args.train_rows,
             sft_steps=args.sft_steps,
             reward_model=reward_model,
+            jobs=args.jobs,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -7,8 +7,9 @@ Every stage goes through the project's ordinary entry points: the builder (`--wo
 own process), and `lsrif eval lsr --world toy` (`eval.runner.evaluate`). A stage whose output is complete is
 reused, so an interrupted ablation resumes; the report is rebuilt every time.
 
-Training processes run one at a time with one intra-op thread (`OMP_NUM_THREADS=1`): on a small, shared CPU
-machine OpenMP's spinning threads made generation ten times slower.
+Each training process has one intra-op thread (`OMP_NUM_THREADS=1`): on a small, shared CPU machine OpenMP's
+spinning threads made generation ten times slower. So the GRPO runs, which are independent, train side by side,
+one per core (`jobs`); a run's numbers do not depend on what trains beside it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,7 @@ class AblationConfig:
     base_sentences: tuple[int, int] = (1, 2)
     sft_steps: int | None = None  # None: recipes/toy/sft.yaml's max_steps
     max_new_tokens: int = 48
+    jobs: int | None = None  # GRPO runs at a time; None: one per CPU core
     extra_grpo_args: tuple[str, ...] = field(default_factory=tuple)  # appended to every GRPO command
     reward_model: RewardModelConfig | None = None  # RM=1: the reward-model stage (lsrif_trl.ablation.reward_model)
 
@@ -71,10 +74,16 @@ class AblationConfig:
             raise ValueError(f"GAMMAS: {list(self.gammas)}: each gamma must be in [0, 1]")
         if self.steps < 1:
             raise ValueError(f"STEPS={self.steps}: must be >= 1")
+        if self.jobs is not None and self.jobs < 1:
+            raise ValueError(f"JOBS={self.jobs}: must be >= 1")
         if self.reward_model is not None and "lsrm" not in self.rewards:
             raise ValueError(
                 "RM=1 compares RM-scored leaves with the plain lsrm runs' verifiers: keep lsrm in REWARDS"
             )
+
+    def workers(self, runs: int) -> int:
+        """How many GRPO runs train at once: `jobs`, or one per CPU core, never more than there are runs."""
+        return max(1, min(runs, self.jobs or os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -161,11 +170,18 @@ class Ablation:
             self.echo(f"expert answers: {counts.summary()}")
             save_dataset(rows.add_column("completion", answers), sft, "disk")
 
+    def _train(self, out: Path, command: list[str], log: str, marker: dict[str, Any], message: str) -> None:
+        """Run one training process into `out` unless a finished run is there; mark it finished afterwards."""
+        if (out / DONE).is_file():
+            return
+        self.echo(message)
+        shutil.rmtree(out, ignore_errors=True)  # an unfinished run of this ablation's own, never user data
+        run_command(command, self.root / "logs" / log)
+        (out / DONE).write_text(json.dumps(marker) + "\n")
+
     def train_sft(self) -> None:
         """The SFT warm-up every GRPO run starts from."""
         out = self.root / "sft"
-        if (out / DONE).is_file():
-            return
         command = [
             sys.executable,
             str(REPO_ROOT / "recipes" / "sft.py"),
@@ -176,16 +192,11 @@ class Ablation:
         ]  # fmt: skip
         if self.config.sft_steps is not None:
             command += ["--max_steps", str(self.config.sft_steps)]
-        self.echo(f"SFT warm-up -> {out}")
-        shutil.rmtree(out, ignore_errors=True)  # an unfinished run of this ablation's own, never user data
-        run_command(command, self.root / "logs" / "sft.log")
-        (out / DONE).write_text(json.dumps({"stage": "sft"}) + "\n")
+        self._train(out, command, "sft.log", {"stage": "sft"}, f"SFT warm-up -> {out}")
 
     def train_grpo(self, run: Run) -> None:
         """One GRPO run from the SFT checkpoint."""
         out = self.root / "runs" / run.name
-        if (out / DONE).is_file():
-            return
         command = [
             sys.executable,
             str(REPO_ROOT / "recipes" / "grpo_lsrm.py"),
@@ -199,10 +210,17 @@ class Ablation:
             *run.args,
             *self.config.extra_grpo_args,
         ]  # fmt: skip
-        self.echo(f"GRPO {run.name} ({self.config.steps} steps) -> {out}")
-        shutil.rmtree(out, ignore_errors=True)
-        run_command(command, self.root / "logs" / f"{run.name}.log")
-        (out / DONE).write_text(json.dumps(asdict(run)) + "\n")
+        message = f"GRPO {run.name} ({self.config.steps} steps) -> {out}"
+        self._train(out, command, f"{run.name}.log", asdict(run), message)
+
+    def train_all(self, runs: Sequence[Run]) -> None:
+        """Every GRPO run, `jobs` at a time (each one process with one thread); the first failure is raised once
+        every started run has ended, so finished runs are kept for the resume."""
+        with ThreadPoolExecutor(max_workers=self.config.workers(len(runs))) as pool:
+            futures = [pool.submit(self.train_grpo, run) for run in runs]
+        errors = [future.exception() for future in futures if future.exception() is not None]
+        if errors:
+            raise errors[0]
 
     def evaluate(self, name: str, model: Path) -> Path:
         """Held-out evaluation of one model (greedy); returns its per-prompt results file."""
@@ -251,8 +269,7 @@ class Ablation:
         self._timed("toy model", lambda: build_tiny_model(self.root / "model", preset=WORLD))
         self._timed("SFT warm-up", self.train_sft)
         runs = plan_runs(self.config)
-        for run in runs:
-            self._timed("GRPO runs", lambda run=run: self.train_grpo(run))
+        self._timed("GRPO runs", lambda: self.train_all(runs))
         tables: dict[str, list[report.EvalTable]] = {"sft": []}
 
         def evaluate_all() -> None:

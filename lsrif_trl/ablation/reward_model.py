@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -134,12 +133,8 @@ class RewardModelStage:
         return pairs
 
     def train_rm(self, pairs: Path) -> Path:
-        """The classifier from the SFT checkpoint on the pairs (`recipes/train_rm.py`)."""
-        from lsrif_trl.ablation.driver import DONE, run_command
-
+        """The classifier from the SFT checkpoint on the pairs (`recipes/train_rm.py`), reused when finished."""
         out = self.root / "rm"
-        if (out / DONE).is_file():
-            return out
         command = [
             sys.executable, str(REPO_ROOT / "recipes" / "train_rm.py"),
             "--config", str(RM_RECIPE),
@@ -149,10 +144,9 @@ class RewardModelStage:
         ]  # fmt: skip
         if self.config.rm_steps is not None:
             command += ["--max_steps", str(self.config.rm_steps)]
-        self.ablation.echo(f"training the reward model -> {out}")
-        shutil.rmtree(out, ignore_errors=True)  # an unfinished run of this ablation's own
-        run_command(command, self.ablation.root / "logs" / "train-rm.log")
-        (out / DONE).write_text(json.dumps({"stage": "reward model"}) + "\n")
+        self.ablation._train(
+            out, command, "train-rm.log", {"stage": "reward model"}, f"training the reward model -> {out}"
+        )
         return out
 
     def fresh_samples(self) -> list[dict[str, Any]]:
@@ -219,12 +213,11 @@ class RewardModelStage:
         labels = pseudo_label_truth(rows)
         rm = self.train_rm(pairs)
         rm_truth = self.score_fresh(rm, self.fresh_samples())
-        tables = []
-        for run in self.runs:
-            self.ablation.train_grpo(run)
-            tables.append(
-                report.EvalTable.read(self.ablation.evaluate(run.name, self.ablation.root / "runs" / run.name))
-            )
+        self.ablation.train_all(self.runs)
+        tables = [
+            report.EvalTable.read(self.ablation.evaluate(run.name, self.ablation.root / "runs" / run.name))
+            for run in self.runs
+        ]
         summary = report.summarize({GROUP: tables, VERIFIER_GROUP: verifier_tables})
         leaf_pass = {
             "sft": self._leaf_pass(["sft"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -94,11 +95,40 @@ def test_the_gamma_sweep_reuses_the_plain_lsrm_runs_at_the_default_gamma():
         ({"rewards": ("lsrm", "fancy")}, "unknown reward 'fancy'"),
         ({"gammas": (1.5,)}, "GAMMAS"),
         ({"steps": 0}, "STEPS"),
+        ({"jobs": 0}, "JOBS"),
     ],
 )
 def test_bad_options_fail_before_anything_runs(options, message):
     with pytest.raises(ValueError, match=message):
         AblationConfig(**options)
+
+
+def test_runs_train_side_by_side_one_per_job_never_more_than_there_are_runs():
+    assert AblationConfig(jobs=2).workers(9) == 2
+    assert AblationConfig(jobs=4).workers(3) == 3
+    assert AblationConfig().workers(1) == 1
+
+
+class _RecordingAblation(Ablation):
+    """Trains nothing: each run waits at a barrier (so runs must overlap) and `fail` raises."""
+
+    def __init__(self, config: AblationConfig, barrier: threading.Barrier, fail: str = "") -> None:
+        super().__init__(config, echo=lambda _: None)
+        self.barrier, self.fail, self.finished = barrier, fail, []
+
+    def train_grpo(self, run: Run) -> None:
+        self.barrier.wait(timeout=10)  # a BrokenBarrierError here means the runs were not side by side
+        if run.name == self.fail:
+            raise RuntimeError(f"{run.name} failed")
+        self.finished.append(run.name)
+
+
+def test_two_jobs_train_two_runs_at_once_and_a_failure_waits_for_the_other_run(tmp_path):
+    config = AblationConfig(output_dir=str(tmp_path), seeds=(0,), rewards=("lsrm", "flat"), jobs=2)
+    ablation = _RecordingAblation(config, threading.Barrier(2), fail="lsrm-seed0")
+    with pytest.raises(RuntimeError, match="lsrm-seed0 failed"):
+        ablation.train_all(plan_runs(config))
+    assert ablation.finished == ["flat-seed0"]  # kept for the resume
 
 
 def test_the_report_follows_the_results_contract_and_draws_its_plots(tmp_path):
