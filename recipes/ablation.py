@@ -58,10 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CONSTRAINTS,
         help=f"hard constraints held out as soft for --reward-model (default: {','.join(DEFAULT_CONSTRAINTS)})",
     )
+    parser.add_argument(
+        "--rm-steps", type=int, help="reward-model training steps (default: recipes/toy/train_rm.yaml's)"
+    )
     parser.add_argument("--jobs", type=int, help="GRPO runs trained side by side (default: one per CPU core)")
     args = parser.parse_args(argv)
     try:
-        reward_model = RewardModelConfig(constraints=args.rm_constraints) if args.reward_model else None
+        reward_model = (
+            RewardModelConfig(constraints=args.rm_constraints, rm_steps=args.rm_steps) if args.reward_model else None
+        )
         config = AblationConfig(
             output_dir=args.output_dir,
             seeds=args.seeds,

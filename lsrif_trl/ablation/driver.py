@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.ablation import report
+from lsrif_trl.ablation.reward_model import GROUP as RM_GROUP
 from lsrif_trl.ablation.reward_model import RewardModelConfig, RewardModelStage
 from lsrif_trl.ablation.reward_model import markdown as reward_model_markdown
 from lsrif_trl.training.config import REPO_ROOT
@@ -281,12 +282,22 @@ class Ablation:
         self._timed("held-out evaluation", evaluate_all)
         sections: dict[str, Any] = {}
         if self.config.reward_model is not None:
-            stage = RewardModelStage(self)
-            self._timed("reward model (RM=1)", lambda: sections.update(reward_model=stage.run(tables["lsrm"])))
+            self._timed("reward model (RM=1)", lambda: sections.update(reward_model=self.reward_model(tables["lsrm"])))
         self.timings["total"] = time.perf_counter() - started
         results = self.write_report(tables, runs, sections)
         self.echo(f"report: {self.root / 'results.md'}")
         return results
+
+    def reward_model(self, verifier_tables: list[report.EvalTable]) -> dict[str, Any]:
+        """RM=1 (`ablation.reward_model`): the reward model built and measured, one GRPO run per seed with the
+        held-out leaves scored by it, evaluated; results.json's `reward_model` against the plain lsrm runs."""
+        stage = RewardModelStage(self)
+        stage.prepare()
+        runs = [Run(RM_GROUP, "lsrm", seed, stage.grpo_args()) for seed in self.config.seeds]
+        self.train_all(runs)
+        tables = [report.EvalTable.read(self.evaluate(run.name, self.root / "runs" / run.name)) for run in runs]
+        verifier_names = [Run("lsrm", "lsrm", seed).name for seed in self.config.seeds]
+        return stage.section(tables, verifier_tables, [run.name for run in runs], verifier_names)
 
     def write_report(
         self, tables: dict[str, list[report.EvalTable]], runs: list[Run], sections: dict[str, Any] | None = None

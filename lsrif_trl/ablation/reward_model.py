@@ -23,20 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lsrif_trl.ablation import report
 from lsrif_trl.judges.rm_truth import pseudo_label_truth, score_against_truth, verdict
 from lsrif_trl.rewards.soft import requirement_text
 from lsrif_trl.structure import active_leaves
 from lsrif_trl.training.config import REPO_ROOT
-
-if TYPE_CHECKING:
-    from lsrif_trl.ablation.driver import Ablation
 
 RM_RECIPE = REPO_ROOT / "recipes" / "toy" / "train_rm.yaml"
 # Properties a classifier can read off the answer's text (its case, a "P.S." line, one given word) that the SFT
@@ -76,22 +74,34 @@ class RewardModelConfig:
             raise ValueError(f"reward model rm_steps={self.rm_steps}: must be >= 1")
 
 
+class Driver(Protocol):
+    """What the stage uses of `ablation.driver.Ablation` (which drives it, so this module never imports it)."""
+
+    root: Path
+    config: Any  # ablation.driver.AblationConfig
+    echo: Callable[[str], None]
+
+    def _train(self, out: Path, command: list[str], log: str, marker: dict[str, Any], message: str) -> None: ...
+
+
 class RewardModelStage:
-    """The stage under `<ablation>/reward_model/`; `run(verifier_tables)` returns results.json's `reward_model`."""
+    """The stage under `<ablation>/reward_model/`: `prepare()` builds and measures the reward model, the driver then
+    trains and evaluates GRPO runs with `grpo_args()`, and `section(...)` is results.json's `reward_model`."""
 
-    def __init__(self, ablation: Ablation) -> None:
-        from lsrif_trl.ablation.driver import Run
-
+    def __init__(self, ablation: Driver) -> None:
         self.ablation, self.config = ablation, ablation.config.reward_model
         if self.config is None:
             raise ValueError("the ablation has no reward_model configuration (RM=1)")
         self.root = ablation.root / "reward_model"
         self.sft = ablation.root / "sft"
-        self.runs = [
-            Run(GROUP, "lsrm", seed, ("--soft_scorer", "classifier", "--soft_rm_path", str(self.root / "rm"),
-                                      "--soft_scored_constraints", *self.config.constraints))
-            for seed in ablation.config.seeds
-        ]  # fmt: skip
+        self.measured: dict[str, Any] = {}
+
+    def grpo_args(self) -> tuple[str, ...]:
+        """The GRPO recipe arguments that score the held-out leaves with the reward model."""
+        return (
+            "--soft_scorer", "classifier", "--soft_rm_path", str(self.root / "rm"),
+            "--soft_scored_constraints", *self.config.constraints,
+        )  # fmt: skip
 
     # ---- steps -----------------------------------------------------------------------------------------------
 
@@ -108,13 +118,10 @@ class RewardModelStage:
         return out
 
     def build_pairs(self, curriculum: Path) -> Path:
-        """`lsrif rm-data --as-soft ...` from the SFT policy's samples (reused when its marker matches)."""
-        from lsrif_trl.ablation.driver import run_command
-
-        pairs, marker = self.root / "pairs.jsonl", self.root / "pairs.json"
-        settings = {"constraints": list(self.config.constraints), "samples": self.config.samples}
-        if pairs.is_file() and marker.is_file() and json.loads(marker.read_text()) == settings:
-            return pairs
+        """`lsrif rm-data --as-soft ...` from the SFT policy's samples (reused when made with these settings)."""
+        out = self.root / "pairs"
+        settings = {"stage": "rm-data", "constraints": list(self.config.constraints), "samples": self.config.samples}
+        _forget_unless(out, settings)
         command = [
             sys.executable, "-m", "lsrif_trl.cli", "rm-data",
             "--data", str(curriculum),
@@ -125,12 +132,10 @@ class RewardModelStage:
             "--temperature", "1.0",
             "--seed", str(self.ablation.config.train_seed),
             "--batch-size", "50",
-            "--output", str(pairs),
+            "--output", str(out / "pairs.jsonl"),
         ]  # fmt: skip
-        self.ablation.echo(f"reward-model pairs from the SFT policy's samples -> {pairs}")
-        run_command(command, self.ablation.root / "logs" / "rm-data.log")
-        marker.write_text(json.dumps(settings) + "\n")
-        return pairs
+        self.ablation._train(out, command, "rm-data.log", settings, f"reward-model pairs from the SFT policy -> {out}")
+        return out / "pairs.jsonl"
 
     def train_rm(self, pairs: Path) -> Path:
         """The classifier from the SFT checkpoint on the pairs (`recipes/train_rm.py`), reused when finished."""
@@ -144,9 +149,13 @@ class RewardModelStage:
         ]  # fmt: skip
         if self.config.rm_steps is not None:
             command += ["--max_steps", str(self.config.rm_steps)]
-        self.ablation._train(
-            out, command, "train-rm.log", {"stage": "reward model"}, f"training the reward model -> {out}"
-        )
+        settings = {
+            "stage": "reward model",
+            "constraints": list(self.config.constraints),
+            "steps": self.config.rm_steps,
+        }
+        _forget_unless(out, settings)
+        self.ablation._train(out, command, "train-rm.log", settings, f"training the reward model -> {out}")
         return out
 
     def fresh_samples(self) -> list[dict[str, Any]]:
@@ -206,35 +215,39 @@ class RewardModelStage:
 
     # ---- the stage -------------------------------------------------------------------------------------------
 
-    def run(self, verifier_tables: list[report.EvalTable]) -> dict[str, Any]:
-        """Every step (reusing finished ones); the `reward_model` section of results.json."""
+    def prepare(self) -> None:
+        """Pairs, their pseudo-labels against the verifiers, the reward model and its scores on fresh samples."""
         pairs = self.build_pairs(self.build_curriculum())
         rows = [json.loads(line) for line in pairs.read_text(encoding="utf-8").splitlines() if line.strip()]
-        labels = pseudo_label_truth(rows)
-        rm = self.train_rm(pairs)
-        rm_truth = self.score_fresh(rm, self.fresh_samples())
-        self.ablation.train_all(self.runs)
-        tables = [
-            report.EvalTable.read(self.ablation.evaluate(run.name, self.ablation.root / "runs" / run.name))
-            for run in self.runs
-        ]
-        summary = report.summarize({GROUP: tables, VERIFIER_GROUP: verifier_tables})
-        leaf_pass = {
-            "sft": self._leaf_pass(["sft"]),
-            "grpo_rm": self._leaf_pass([run.name for run in self.runs]),
-            "grpo_verifier": self._leaf_pass([f"{VERIFIER_GROUP}-seed{seed}" for seed in self.ablation.config.seeds]),
-        }
+        self.measured["pseudo_labels"] = pseudo_label_truth(rows)
+        self.measured["rm"] = self.score_fresh(self.train_rm(pairs), self.fresh_samples())
+
+    def section(
+        self,
+        rm_tables: Sequence[report.EvalTable],
+        verifier_tables: Sequence[report.EvalTable],
+        rm_names: Sequence[str],
+        verifier_names: Sequence[str],
+    ) -> dict[str, Any]:
+        """results.json's `reward_model`, from `prepare()`'s measurements and the held-out evaluations of the GRPO
+        runs with RM-scored leaves (`rm_*`) and with verifier-scored ones (`verifier_*`, the plain lsrm runs)."""
+        labels, rm = self.measured["pseudo_labels"], self.measured["rm"]
+        summary = report.summarize({GROUP: rm_tables, VERIFIER_GROUP: verifier_tables})
         return {
             "constraints": list(self.config.constraints),
             "pseudo_label_accuracy": labels.get("label_accuracy"),
             "pseudo_labels": labels,
-            "rm_accuracy": rm_truth["accuracy"],
-            "rm_auc": rm_truth["auc"],
-            "rm_fresh_samples": rm_truth,
+            "rm_accuracy": rm["accuracy"],
+            "rm_auc": rm["auc"],
+            "rm_fresh_samples": rm,
             "grpo_rm": summary[GROUP],
             "grpo_verifier": summary[VERIFIER_GROUP],
-            "rm_minus_verifier": report.difference(tables, verifier_tables),
-            "held_out_leaf_pass": leaf_pass,
+            "rm_minus_verifier": report.difference(rm_tables, verifier_tables),
+            "held_out_leaf_pass": {
+                "sft": self._leaf_pass(["sft"]),
+                "grpo_rm": self._leaf_pass(rm_names),
+                "grpo_verifier": self._leaf_pass(verifier_names),
+            },
             "settings": {**asdict(self.config), "rm_recipe": str(RM_RECIPE.relative_to(REPO_ROOT))},
         }
 
@@ -248,6 +261,13 @@ class RewardModelStage:
                     if leaf["active"] and leaf["id"] in self.config.constraints:
                         passed, total = passed + (leaf["score"] >= 0.5), total + 1
         return passed / total if total else None
+
+
+def _forget_unless(out: Path, settings: dict[str, Any]) -> None:
+    """Drop a finished step made with other settings, so the driver's stage runner makes it again."""
+    marker = out / "ablation_done.json"  # ablation.driver.DONE
+    if marker.is_file() and json.loads(marker.read_text()) != settings:
+        shutil.rmtree(out)
 
 
 @contextlib.contextmanager

@@ -41,7 +41,9 @@ class Processes:
                 lower | {"chosen": [{"role": "assistant", "content": "all lower"}], "rejected": [{"role": "assistant", "content": "Not Lower"}]},
                 lower | {"chosen": [{"role": "assistant", "content": "Not Lower"}], "rejected": [{"role": "assistant", "content": "No"}]},
             ]  # fmt: skip
-            Path(option(command, "--output")).write_text("".join(json.dumps(r) + "\n" for r in rows))
+            out = Path(option(command, "--output"))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("".join(json.dumps(r) + "\n" for r in rows))
         else:
             Path(option(command, "--output_dir")).mkdir(parents=True, exist_ok=True)
 
@@ -110,7 +112,7 @@ def test_the_rm_stage_trains_on_its_pairs_routes_the_held_out_leaves_and_reports
     assert option(rm_data, "--as-soft") == ",".join(HELD_OUT) and option(rm_data, "--model") == str(root / "sft")
     train_rm = next(c for c in stand_ins.commands if c[1].endswith("train_rm.py"))
     assert option(train_rm, "--config").endswith("recipes/toy/train_rm.yaml")
-    assert option(train_rm, "--dataset_name") == str(root / "reward_model" / "pairs.jsonl")
+    assert option(train_rm, "--dataset_name") == str(root / "reward_model" / "pairs" / "pairs.jsonl")
     rm_runs = [c for c in stand_ins.commands if c[1].endswith("grpo_lsrm.py") and "--soft_scorer" in c]
     assert [option(c, "--seed") for c in rm_runs] == ["0", "1"]
     assert [Path(option(c, "--output_dir")).name for c in rm_runs] == [f"{GROUP}-seed0", f"{GROUP}-seed1"]
