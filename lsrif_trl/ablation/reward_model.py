@@ -155,6 +155,10 @@ class RewardModelStage:
             "steps": self.config.rm_steps,
         }
         _forget_unless(out, settings)
+        if not (out / "ablation_done.json").is_file():  # a new reward model: runs that used another one are stale
+            stale = [*self.ablation.root.glob(f"runs/{GROUP}-seed*"), *self.ablation.root.glob(f"eval/{GROUP}-seed*")]
+            for folder in stale:
+                shutil.rmtree(folder)
         self.ablation._train(out, command, "train-rm.log", settings, f"training the reward model -> {out}")
         return out
 

@@ -4,6 +4,7 @@ what is checked is the wiring: which commands run, what is measured against whic
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,19 @@ def test_a_second_run_reuses_every_finished_rm_step(tmp_path, stand_ins):
     stand_ins.commands.clear()
     Ablation(tiny_config(tmp_path), echo=lambda _: None).run()
     assert stand_ins.commands == []
+
+
+def test_a_reward_model_trained_with_other_settings_is_trained_again_and_so_are_the_runs_that_used_it(
+    tmp_path, stand_ins
+):
+    Ablation(tiny_config(tmp_path), echo=lambda _: None).run()
+    stand_ins.commands.clear()
+    config = tiny_config(tmp_path)
+    config = replace(config, reward_model=replace(config.reward_model, rm_steps=3))
+    Ablation(config, echo=lambda _: None).run()
+    scripts = [Path(command[1]).name for command in stand_ins.commands]
+    assert scripts == ["train_rm.py", "grpo_lsrm.py", "grpo_lsrm.py"]  # the pairs are kept; the plain lsrm runs too
+    assert option(stand_ins.commands[0], "--max_steps") == "3"
 
 
 @pytest.mark.parametrize(
