@@ -146,7 +146,8 @@ demo: install
 #  [JUDGE_URL=http://host:port/v1 JUDGE_MODEL=name] [COMPARE_WITH=outputs/eval/BASE]`
 # Generates with BACKEND, scores, and writes $(EVAL_DIR)/<bench>/results.{json,md}; an interrupted run resumes.
 # BENCH=all runs every rule-scored benchmark, and the judge-scored ones too when JUDGE_URL and JUDGE_MODEL name a
-# judge (FollowBench then scores all 820 rows; CFBench also needs CFBENCH_INPUT). It ends with the summary table of
+# judge (FollowBench then scores all 820 rows; CFBench and ComplexBench also need CFBENCH_INPUT / COMPLEXBENCH_INPUT;
+# `BENCH=complexbench-en` scores ComplexBench's English translation). It ends with the summary table of
 # `lsrif eval compare` (against COMPARE_WITH when given) and its plot in $(EVAL_DIR)/compare.
 # MODEL names a recipe folder or any local folder / Hub id. For a recipe folder the model is what `make train
 # MODEL=...` saved in the recipe's output_dir when it holds one, else the recipe's base model (the offline tiny model
@@ -155,7 +156,7 @@ demo: install
 # Benchmark data is read from ../shared/data when MODEL=tiny or HF_HUB_OFFLINE=1, else from the Hub.
 BENCH ?= $(or $(call eval_value,benchmarks),ifeval$(COMMA)lsr)
 EVAL_RULE_BENCHES := ifeval lsr ifbench followbench gsm8k arithmetic
-EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench)
+EVAL_JUDGE_BENCHES = infobench $(if $(CFBENCH_INPUT),cfbench) $(if $(COMPLEXBENCH_INPUT),complexbench)
 JUDGE_URL ?=
 JUDGE_MODEL ?=
 COMPARE_WITH ?=
@@ -179,6 +180,7 @@ IFBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/ifbench/IFBench_
 FOLLOWBENCH_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/followbench))
 GSM8K_INPUT ?= $(if $(EVAL_OFFLINE),$(wildcard ../shared/data/gsm8k/test.jsonl))
 CFBENCH_INPUT ?= # CFBench is not on the Hub: the official cfbench_data.json (github.com/PKU-Baichuan-MLSystemLab/CFBench)
+COMPLEXBENCH_INPUT ?= # not on the Hub either: the official data/data_final.json (github.com/thu-coai/ComplexBench)
 LIMIT ?= $(call eval_value,limit)
 MAX_NEW_TOKENS ?= $(or $(call eval_value,max_new_tokens),2048)
 TEMPERATURE ?= $(or $(call eval_value,temperature),0.0)
@@ -197,9 +199,10 @@ eval: install
 	set -e; for bench in $(EVAL_LIST); do \
 	  case $$bench in ifeval) input="$(IFEVAL_INPUT)";; ifbench) input="$(IFBENCH_INPUT)";; \
 	    followbench) input="$(FOLLOWBENCH_INPUT)";; gsm8k) input="$(GSM8K_INPUT)";; cfbench) input="$(CFBENCH_INPUT)";; \
+	    complexbench|complexbench-en) input="$(COMPLEXBENCH_INPUT)";; \
 	    *) input="";; esac; \
 	  case $$bench in lsr) world="$(LSR_WORLD_ARGS)";; *) world="";; esac; \
-	  case " followbench $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
+	  case " followbench complexbench complexbench-en $(EVAL_JUDGE_BENCHES) " in *" $$bench "*) judge="$(EVAL_JUDGE_ARGS)";; *) judge="";; esac; \
 	  $(EVAL_ENV) $(VENV)/bin/lsrif eval $$bench --model $(EVAL_MODEL) --backend $(BACKEND) --output-dir $(EVAL_DIR)/$$bench \
 	    --max-new-tokens $(MAX_NEW_TOKENS) --temperature $(TEMPERATURE) --top-p $(TOP_P) $(THINKING_FLAG) \
 	    $(if $(LIMIT),--limit $(LIMIT)) $${input:+--input-data $$input} $$world $$judge $(EVAL_ARGS); \
@@ -221,24 +224,27 @@ $(LMEVAL_VENV)/.installed:
 	  immutabledict packaging
 	touch $@
 
-# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [EVAL_SEED=1] [STEPS=60]
-# [JOBS=<GRPO runs side by side; default one per core>] [RM=1]`: the toy world (`lsrif data build --world toy`) -> SFT
-# warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint -> held-out evaluation
-# (prompts rebuilt from EVAL_SEED) -> outputs/ablation/results.{json,md} and plots. Finished stages are reused;
-# delete outputs/ablation to start over. `RM=1` adds the self-supervised reward model measured against the verifiers
-# (RM_CONSTRAINTS= the hard constraints held out as soft; the ablation's lsrm runs are its verifier arm). make's own
-# RM (`rm -f`) is never 1, so only RM=1 turns it on.
+# `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [FREEZE=attention] [EVAL_SEED=1]
+# [STEPS=60] [JOBS=<GRPO runs side by side; default one per core>] [RM=1]`: the toy world
+# (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint (FREEZE: also
+# LSRM with that parameter group frozen) -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> parameter and
+# attention change of each run against the SFT start -> outputs/ablation/results.{json,md} and plots. Finished
+# stages are reused; delete outputs/ablation to start over. `RM=1` adds the self-supervised reward model measured
+# against the verifiers (RM_CONSTRAINTS= the hard constraints held out as soft; the ablation's lsrm runs are its
+# verifier arm). make's own RM (`rm -f`) is never 1, so only RM=1 turns it on.
 SEEDS ?= 0,1,2
 REWARDS ?= lsrm,flat,all
 GAMMAS ?=
+FREEZE ?=
 EVAL_SEED ?= 1
 STEPS ?= 60
 JOBS ?=
 .PHONY: ablation
 ablation: install
 	$(PY) recipes/ablation.py --seeds $(SEEDS) --rewards $(REWARDS) $(if $(GAMMAS),--gammas $(GAMMAS)) \
-	  --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1,$(RM)),--reward-model) \
-	  $(if $(RM_CONSTRAINTS),--rm-constraints $(RM_CONSTRAINTS)) --output-dir outputs/ablation
+	  $(if $(FREEZE),--freeze $(FREEZE)) --eval-seed $(EVAL_SEED) --steps $(STEPS) $(if $(JOBS),--jobs $(JOBS)) \
+	  $(if $(filter 1,$(RM)),--reward-model) $(if $(RM_CONSTRAINTS),--rm-constraints $(RM_CONSTRAINTS)) \
+	  --output-dir outputs/ablation
 
 # `make train-rm [ARGS="..."]`: the self-supervised soft-constraint reward model on the offline tiny model (CPU):
 # curriculum data with soft constraints -> the tiny policy's answers with and without each soft constraint ->

@@ -29,18 +29,22 @@ from lsrif_trl.judges.openai_judge import OpenAIJudge
 from lsrif_trl.tiny import build_tiny_model
 
 TEXT = "Use a warm, friendly tone throughout."
-REPLY = json.dumps(
-    {
-        "id": "bench",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "bench",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "YES"}}],
-    }
-).encode()
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float) -> None:
+def chat_reply(content: str) -> bytes:
+    """A chat-completions response body whose one choice says `content`."""
+    return json.dumps(
+        {
+            "id": "bench",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "bench",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        }
+    ).encode()
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float, reply: bytes) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -50,9 +54,9 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, la
             await reader.readexactly(length)
             await asyncio.sleep(latency)
             writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(REPLY)
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(reply)
             )
-            writer.write(REPLY)
+            writer.write(reply)
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -60,19 +64,19 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, la
         writer.close()
 
 
-def _serve(latency: float, ports: multiprocessing.Queue) -> None:
+def _serve(latency: float, ports: multiprocessing.Queue, reply: bytes) -> None:
     async def main() -> None:
-        server = await asyncio.start_server(lambda r, w: _answer(r, w, latency), "127.0.0.1", 0, backlog=1024)
+        server = await asyncio.start_server(lambda r, w: _answer(r, w, latency, reply), "127.0.0.1", 0, backlog=1024)
         ports.put(server.sockets[0].getsockname()[1])
         await server.serve_forever()
 
     asyncio.run(main())
 
 
-def start_server(latency: float) -> tuple[multiprocessing.Process, str]:
-    """A loopback chat-completions server in its own process, answering YES after `latency` seconds."""
+def start_server(latency: float, content: str = "YES") -> tuple[multiprocessing.Process, str]:
+    """A loopback chat-completions server in its own process, answering `content` after `latency` seconds."""
     ports: multiprocessing.Queue = multiprocessing.Queue()
-    process = multiprocessing.Process(target=_serve, args=(latency, ports), daemon=True)
+    process = multiprocessing.Process(target=_serve, args=(latency, ports, chat_reply(content)), daemon=True)
     process.start()
     return process, f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
 

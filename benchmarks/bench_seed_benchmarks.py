@@ -8,6 +8,10 @@
 - Arithmetic: the 600 generated items answered with their solutions in \\boxed{}; the generator build is timed too.
 - Judge benchmarks (FollowBench's judge rows, CFBench, InFoBench): only the local part, building judge prompts and
   parsing scripted well-formed replies; the judge call itself depends on the judge server, not on this code.
+- ComplexBench, on a synthetic set of its shape (1,150 instructions, 5,290 questions, one per instruction rule-checked,
+  some dependent; answered with GPT-4's IFEval responses): the local part (prompts, reply and extraction parsing, rules,
+  dependency-aware DRFR), then the whole `lsrif eval complexbench --responses` run against a loopback judge in its
+  own process (bench_judges.py's server, no latency) at `--judge-concurrency` 8 and 32: questions/s end to end.
 
 For each it prints responses/s (best of `--repeats` runs after a warm-up; see bench_eval_scoring.py).
 Run: `python benchmarks/bench_seed_benchmarks.py [--repeats 3]`. Prints figures; asserts nothing.
@@ -16,12 +20,20 @@ Run: `python benchmarks/bench_seed_benchmarks.py [--repeats 3]`. Prints figures;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import tempfile
 import time
+from pathlib import Path
 
 from bench_eval_scoring import SHARED, best_time, report
+from bench_judges import start_server
+
+SCRIPTED_REPLY = (
+    "分析：满足。\n答案：是\n\n【模型回复中评分问题的评测对象】\n评分对象：all"  # a verdict and an extraction
+)
 
 
 def main() -> None:
@@ -85,7 +97,68 @@ def main() -> None:
         args.repeats,
     )  # fmt: skip
     report("InFoBench judge side", 500, seconds, texts)
+    bench_complexbench(args, gpt4, rng)
     print(json.dumps({"cpu_count": os.cpu_count(), "load": os.getloadavg()}))
+
+
+def complexbench_rows(count: int = 1150) -> list[dict]:
+    """A synthetic data set in ComplexBench's format: 4-5 questions each, the 4th rule-checked, some dependent."""
+    rules = ["model_length:[1,4000]", "keyword:[the]", "model_endswith:.", "model_forbidden_word_each:[xyz]"]
+    rows = []
+    for i in range(count):
+        questions = [
+            {"question": f"问题{i}-{j}？", "rule": rules[(i + j) % 4] if j % 4 == 3 else None,
+             "constraint_dimensions": ["Length" if j % 4 == 3 else "Topic"], "composition_types": ["And"],
+             "dep": [0] if j > 1 else []}
+            for j in range(4 + (i % 20 < 12))
+        ]  # fmt: skip
+        rows.append({"main_id": i, "group": f"g{i // 2}", "instruction": f"指令 {i}：写一段话。", "task_types": "T",
+                     "composition_types": ["And"], "category": "And", "scoring_questions": questions})  # fmt: skip
+    return rows
+
+
+def bench_complexbench(args: argparse.Namespace, gpt4: list[str], rng: random.Random) -> None:
+    from lsrif_trl import cli
+    from lsrif_trl.eval import complexbench
+
+    rows = complexbench_rows()
+    examples = [complexbench.parse_example(row, f"row {i}") for i, row in enumerate(rows)]
+    answers = {e.id: rng.choice(gpt4) for e in examples}
+    questions = sum(len(e.questions) for e in examples)
+
+    def local() -> dict:
+        met, how = {}, {}
+        for e in examples:
+            judged = [complexbench.question_verdict(q, answers[e.id], SCRIPTED_REPLY) for q in e.questions
+                      if complexbench.question_prompt(e, q, answers[e.id])]  # fmt: skip
+            met[e.id] = complexbench.dependent_verdicts(e, [verdict for verdict, _ in judged])
+            how[e.id] = [reading for _, reading in judged]
+        return complexbench.summarize(examples, met, how, 0)
+
+    seconds = best_time(local, args.repeats)
+    report(f"ComplexBench local side ({questions} questions)", len(examples), seconds, list(answers.values()))
+    cli.build_parser()  # imports every subcommand's modules once, outside the timing
+    server, url = start_server(0.0, SCRIPTED_REPLY)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            data, responses = Path(tmp) / "data.json", Path(tmp) / "responses.jsonl"
+            data.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            responses.write_text("".join(json.dumps({"prompt": e.prompt, "response": answers[e.id]}) + "\n"
+                                         for e in examples), encoding="utf-8")  # fmt: skip
+            for concurrency in (8, 32):
+                argv = ["eval", "complexbench", "--responses", str(responses), "--input-data", str(data),
+                        "--output-dir", str(Path(tmp) / f"out{concurrency}"), "--judge-base-url", url,
+                        "--judge-model", "bench", "--judge-concurrency", str(concurrency)]  # fmt: skip
+                start = time.perf_counter()
+                with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                    assert cli.main(argv) == 0
+                seconds = time.perf_counter() - start
+                print(f"ComplexBench end to end, judge concurrency {concurrency}: {questions} judge calls in "
+                      f"{seconds:.2f} s = {questions / seconds:,.0f} questions/s ({len(examples) / seconds:,.1f} "
+                      "instructions/s)")  # fmt: skip
+    finally:
+        server.terminate()
+        server.join()
 
 
 if __name__ == "__main__":

@@ -47,3 +47,16 @@ def read_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iter
             if index == last and not lines[last].rstrip().endswith(b"}"):
                 raise error(f"{err}; the last line looks truncated (an interrupted write?)") from None
             raise
+
+
+def read_array(path: str | Path, error: type[ValueError] = ValueError) -> list[Any]:
+    """The rows of a UTF-8 JSON file holding one non-empty array; `error` names the file when it is anything else."""
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{path}: not valid UTF-8 JSON ({err})") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to decode") from None
+    if not isinstance(rows, list) or not rows:
+        raise error(f"{path}: expected a non-empty JSON array of rows")
+    return rows

@@ -3,15 +3,18 @@
     make ablation                                               # lsrm, flat, all x 3 seeds (SEEDS=, REWARDS=, ...)
     make ablation RM=1                                          # + the reward model against the verifiers
     python recipes/ablation.py --seeds 0,1,2 --rewards lsrm,flat,all --eval-seed 1 --steps 60 \\
-        [--gammas 0,0.25,0.5,0.75,1] [--jobs 2] [--reward-model [--rm-constraints keywords:existence,...]] \\
-        --output-dir outputs/ablation
+        [--gammas 0,0.25,0.5,0.75,1] [--freeze attention] [--jobs 2] \\
+        [--reward-model [--rm-constraints keywords:existence,...]] --output-dir outputs/ablation
 
 Writes outputs/ablation/results.json and results.md (held-out all-satisfied, mean LSRM and flat scores, overall,
 per structure type and per depth, each a mean over seeds with a 95% bootstrap interval; LSRM minus flat; each
-reward's lift over the SFT start), learning curves and a bar chart per structure type; with --reward-model, the
+reward's lift over the SFT start; with --freeze, LSRM with that parameter group frozen minus unfrozen LSRM),
+learning curves, a bar chart per structure type, and what each run changed against the SFT start (parameters
+per module type and attention per prompt-token category: `lsrif analyze params` and `attention`, per run in
+analysis/<run>, summarized per group in results.json's `analysis` and analysis.png); with --reward-model, the
 `reward_model` section (lsrif_trl/ablation/reward_model.py: pseudo-label accuracy, the RM's accuracy and AUC on
-fresh samples, GRPO with RM-scored versus verifier-scored leaves). Finished stages are
-reused, so an interrupted ablation resumes (delete the folder to start over). Bad options exit 2 at once.
+fresh samples, GRPO with RM-scored versus verifier-scored leaves). Finished stages are reused, so an interrupted
+ablation resumes (delete the folder to start over). Bad options exit 2 at once.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=_numbers(int), default=defaults.seeds, help="training seeds, e.g. 0,1,2")
     parser.add_argument("--rewards", type=_names, default=defaults.rewards, help="e.g. lsrm,flat,all")
     parser.add_argument("--gammas", type=_numbers(float), default=(), help="LSRM gamma sweep, e.g. 0,0.25,0.5")
+    parser.add_argument(
+        "--freeze", type=_names, default=(), help="extra LSRM runs with these parameter groups frozen, e.g. attention"
+    )
     parser.add_argument("--eval-seed", type=int, default=defaults.eval_seed, help="seed of the held-out prompts")
     parser.add_argument("--steps", type=int, default=defaults.steps, help="GRPO steps per run")
     parser.add_argument("--eval-prompts", type=int, default=defaults.eval_prompts)
@@ -72,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             seeds=args.seeds,
             rewards=args.rewards,
             gammas=args.gammas,
+            freeze=args.freeze,
             eval_seed=args.eval_seed,
             steps=args.steps,
             eval_prompts=args.eval_prompts,

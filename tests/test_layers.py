@@ -5,7 +5,7 @@ Layers, lowest first (a module may import its own layer and those below it):
 
 | layer | modules | why there |
 |---|---|---|
-| 0 | `lsrif_trl` (the version), `jsonl`, `secret_args`, `tiny`, `sources`, `chat` | utilities that import nothing of the package (`chat`: the one OpenAI-compatible client) |
+| 0 | `lsrif_trl` (the version), `jsonl`, `secret_args`, `tiny`, `sources`, `chat` | utilities that import nothing above layer 0 (`chat`: the one OpenAI-compatible client, uses `secret_args`) |
 | 1 | `constraints` | the verifiers: everything else scores with them |
 | 2 | `structure`, `trees` | the logic tree over constraints, and the one reader of a dataset's trees |
 | 3 | `rewards`, `judges` | scoring a tree; judges are soft-constraint plug-ins of the rewards |

@@ -1,6 +1,7 @@
 """The toy-world ablation, stage by stage: build -> expert answers -> SFT -> GRPO per reward and seed -> held-out
-evaluation of the SFT start and every run -> report (`lsrif_trl.ablation.report`); with `reward_model` set
-(`make ablation RM=1`), the self-supervised reward model against the verifiers (`lsrif_trl.ablation.reward_model`).
+evaluation of the SFT start and every run -> what each run changed against the SFT start (`lsrif analyze params`
+and `attention`) -> report (`lsrif_trl.ablation.report`); with `reward_model` set (`make ablation RM=1`), the self-supervised reward
+model against the verifiers (`lsrif_trl.ablation.reward_model`).
 
 Every stage goes through the project's ordinary entry points: the builder (`--world toy`), the expert
 (`data.expert.answer_rows`), `recipes/sft.py` and `recipes/grpo_lsrm.py` with `recipes/toy/*.yaml` (each in its
@@ -20,8 +21,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from lsrif_trl.ablation import report
 from lsrif_trl.ablation.reward_model import GROUP as RM_GROUP
 from lsrif_trl.ablation.reward_model import RewardModelConfig, RewardModelStage
 from lsrif_trl.ablation.reward_model import markdown as reward_model_markdown
+from lsrif_trl.analysis.modules import GROUPS
 from lsrif_trl.training.config import REPO_ROOT
 
 WORLD = "toy"
@@ -37,6 +40,7 @@ SFT_RECIPE = REPO_ROOT / "recipes" / WORLD / "sft.yaml"
 GRPO_RECIPE = REPO_ROOT / "recipes" / WORLD / "grpo_lsrm.yaml"
 DEFAULT_GAMMA = 0.5  # the gamma of the plain `lsrm` runs (recipes/toy/grpo_lsrm.yaml)
 DONE = "ablation_done.json"  # written into a training folder once its run has finished
+ANALYSIS_DONE = "ablation_analysis.json"  # written into an analysis folder with the settings it was made with
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class AblationConfig:
     base_sentences: tuple[int, int] = (1, 2)
     sft_steps: int | None = None  # None: recipes/toy/sft.yaml's max_steps
     max_new_tokens: int = 48
+    freeze: tuple[str, ...] = ()  # extra LSRM runs with each of these parameter groups frozen (`--freeze`)
+    analysis_prompts: int = 64  # training rows whose attention the analysis reads
+    analysis_answer_tokens: int = 8  # answer positions per prompt whose attention is read
     jobs: int | None = None  # GRPO runs at a time; None: one per CPU core
     extra_grpo_args: tuple[str, ...] = field(default_factory=tuple)  # appended to every GRPO command
     reward_model: RewardModelConfig | None = None  # RM=1: the reward-model stage (lsrif_trl.ablation.reward_model)
@@ -75,6 +82,16 @@ class AblationConfig:
             raise ValueError(f"GAMMAS: {list(self.gammas)}: each gamma must be in [0, 1]")
         if self.steps < 1:
             raise ValueError(f"STEPS={self.steps}: must be >= 1")
+        unknown = [key for key in self.freeze if key not in GROUPS]
+        if unknown:
+            raise ValueError(f"FREEZE: unknown parameter group {unknown[0]!r}; choose from {', '.join(GROUPS)}")
+        if self.freeze and "lsrm" not in self.rewards:
+            raise ValueError("FREEZE: the frozen LSRM runs are compared with unfrozen ones; add lsrm to REWARDS")
+        if self.analysis_prompts < 1 or self.analysis_answer_tokens < 1:
+            raise ValueError(
+                f"analysis_prompts={self.analysis_prompts}, analysis_answer_tokens={self.analysis_answer_tokens}: "
+                "both must be >= 1"
+            )
         if self.jobs is not None and self.jobs < 1:
             raise ValueError(f"JOBS={self.jobs}: must be >= 1")
         if self.reward_model is not None and "lsrm" not in self.rewards:
@@ -102,13 +119,21 @@ class Run:
 
 
 def plan_runs(config: AblationConfig) -> list[Run]:
-    """Every GRPO run: each reward at each seed, then each gamma of the sweep (LSRM) at each seed."""
+    """Every GRPO run: each reward at each seed, then each gamma of the sweep (LSRM) at each seed, then LSRM with
+    each frozen group at each seed."""
     runs = [Run(reward, reward, seed) for reward in config.rewards for seed in config.seeds]
     for gamma in config.gammas:
         if gamma == DEFAULT_GAMMA and "lsrm" in config.rewards:
             continue  # the plain lsrm runs are this point of the sweep
         runs += [Run(f"lsrm-gamma{gamma:g}", "lsrm", seed, ("--lsrm_gamma", str(gamma))) for seed in config.seeds]
+    for key, group in freeze_groups(config).items():
+        runs += [Run(group, "lsrm", seed, ("--freeze", key)) for seed in config.seeds]
     return runs
+
+
+def freeze_groups(config: AblationConfig) -> dict[str, str]:
+    """Frozen parameter group -> the report group of the LSRM runs trained with it frozen."""
+    return {key: f"lsrm-freeze-{key}" for key in config.freeze}
 
 
 def gamma_groups(config: AblationConfig) -> dict[str, str]:
@@ -135,6 +160,19 @@ def run_command(command: Sequence[str], log: Path) -> None:
         code = subprocess.call(list(command), stdout=handle, stderr=subprocess.STDOUT, env=_environment())
     if code != 0:
         raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log}")
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch's intra-op threads set to 1 inside the block (in-process stages, as the training processes run)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class Ablation:
@@ -239,11 +277,7 @@ class Ablation:
         self.echo(
             f"evaluating {name} on {self.config.eval_prompts} held-out prompts (eval seed {self.config.eval_seed})"
         )
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with one_thread():
             run_eval(
                 LSRBenchmark(world=WORLD, seed=self.config.eval_seed, num_prompts=self.config.eval_prompts),
                 EvalRequest(
@@ -253,10 +287,47 @@ class Ablation:
                     backend_options={"batch_size": 50},
                 ),
             )
-        finally:
-            torch.set_num_threads(threads)
         marker.write_text(json.dumps(settings) + "\n")
         return results
+
+    def analyze(self, run: Run) -> dict[str, Any]:
+        """What one run changed against the SFT start: `params.json` and `attention.json` (with their plots) in
+        analysis/<run>, reused when made with the same settings; returns both results."""
+        from lsrif_trl.analysis.attention import ATTENTION_FILE, analyze_attention
+        from lsrif_trl.analysis.params import PARAMS_FILE, analyze_params
+
+        out = self.root / "analysis" / run.name
+        base, trained, data = self.root / "sft", self.root / "runs" / run.name, self.root / "data" / "train"
+        settings = {
+            "base": str(base),
+            "trained": str(trained),
+            "data": str(data),
+            "prompts": self.config.analysis_prompts,
+            "answer_tokens": self.config.analysis_answer_tokens,
+        }
+        marker, files = out / ANALYSIS_DONE, {"params": out / PARAMS_FILE, "attention": out / ATTENTION_FILE}
+        if (
+            marker.is_file()
+            and json.loads(marker.read_text()) == settings
+            and all(f.is_file() for f in files.values())
+        ):
+            return {key: json.loads(path.read_text()) for key, path in files.items()}
+        shutil.rmtree(out, ignore_errors=True)
+        self.echo(f"analyzing {run.name} against the SFT start -> {out}")
+        with one_thread():
+            result = {
+                "params": analyze_params(base, trained, out),
+                "attention": analyze_attention(
+                    base,
+                    trained,
+                    data,
+                    out,
+                    max_prompts=self.config.analysis_prompts,
+                    answer_tokens=self.config.analysis_answer_tokens,
+                ),
+            }
+        marker.write_text(json.dumps(settings) + "\n")
+        return result
 
     # ---- the whole ablation ----------------------------------------------------------------------------------
 
@@ -280,13 +351,19 @@ class Ablation:
                 tables.setdefault(run.group, []).append(table)
 
         self._timed("held-out evaluation", evaluate_all)
+        analyses: dict[str, list[dict[str, Any]]] = {}
+        for run in runs:
+            self._timed("parameter and attention analysis", lambda run=run: self._add_analysis(analyses, run))
         sections: dict[str, Any] = {}
         if self.config.reward_model is not None:
             self._timed("reward model (RM=1)", lambda: sections.update(reward_model=self.reward_model(tables["lsrm"])))
         self.timings["total"] = time.perf_counter() - started
-        results = self.write_report(tables, runs, sections)
+        results = self.write_report(tables, runs, analyses, sections)
         self.echo(f"report: {self.root / 'results.md'}")
         return results
+
+    def _add_analysis(self, analyses: dict[str, list[dict[str, Any]]], run: Run) -> None:
+        analyses.setdefault(run.group, []).append(self.analyze(run))
 
     def reward_model(self, verifier_tables: list[report.EvalTable]) -> dict[str, Any]:
         """RM=1 (`ablation.reward_model`): the reward model built and measured, one GRPO run per seed with the
@@ -300,10 +377,15 @@ class Ablation:
         return stage.section(tables, verifier_tables, [run.name for run in runs], verifier_names)
 
     def write_report(
-        self, tables: dict[str, list[report.EvalTable]], runs: list[Run], sections: dict[str, Any] | None = None
+        self,
+        tables: dict[str, list[report.EvalTable]],
+        runs: list[Run],
+        analyses: dict[str, list[dict[str, Any]]] | None = None,
+        sections: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """results.json, results.md, learning curves and bar chart from the evaluation tables and run logs, plus the
-        optional stages' `sections` (e.g. `reward_model`)."""
+        """results.json, results.md, learning curves and bar charts from the evaluation tables, the run logs,
+        (when given) each group's parameter and attention analyses and the optional stages' `sections` (e.g.
+        `reward_model`)."""
         summary = report.summarize(tables)
         rewards = {name: summary[name] for name in self.config.rewards}
         for name in rewards:
@@ -321,6 +403,7 @@ class Ablation:
             results["lsrm_minus_flat"] = report.difference(tables["lsrm"], tables["flat"])
         if self.config.gammas:
             results["gamma_sweep"] = {gamma: summary[group] for gamma, group in gamma_groups(self.config).items()}
+        results.update(self._mechanism_sections(tables, summary, analyses or {}))
         results.update(sections or {})
         text = report.markdown(results)
         if "reward_model" in results:
@@ -329,12 +412,32 @@ class Ablation:
         (self.root / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         (self.root / "results.md").write_text(text, encoding="utf-8")
         report.plot_bars(results, self.root / "by_type.png")
+        if results.get("analysis"):
+            report.plot_analysis(results["analysis"], self.root / "analysis.png")
         for key, label, file in (
             ("reward", "training reward (each run's own)", "curves_reward.png"),
             ("all_satisfied", "batch share with every constraint satisfied", "curves_all_satisfied.png"),
         ):
             report.plot_curves(self._curves(runs, key), self.root / file, label)
         return results
+
+    def _mechanism_sections(
+        self,
+        tables: dict[str, list[report.EvalTable]],
+        summary: dict[str, dict[str, Any]],
+        analyses: dict[str, list[dict[str, Any]]],
+    ) -> dict[str, Any]:
+        """results.json's `freeze` (each frozen LSRM group and its difference from unfrozen LSRM) and `analysis`
+        (per group, what the runs changed against the SFT start)."""
+        sections: dict[str, Any] = {}
+        if self.config.freeze:
+            sections["freeze"] = {
+                key: {**summary[group], "minus_unfrozen": report.difference(tables[group], tables["lsrm"])}
+                for key, group in freeze_groups(self.config).items()
+            }
+        if analyses:
+            sections["analysis"] = report.summarize_analyses(analyses)
+        return sections
 
     def _curves(self, runs: list[Run], key: str) -> dict[str, list[list[tuple[int, float]]]]:
         """Per report group, each run's logged (step, value) points of `reward` or its all-satisfied share."""

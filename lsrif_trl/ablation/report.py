@@ -11,6 +11,11 @@ prompt draw for every run, since all runs answer the same prompts):
 
 A difference between two groups (LSRM minus flat, a reward minus the SFT start) resamples seeds within each
 group and shares the prompt draw, so the prompt-to-prompt variation common to both cancels.
+
+What the runs changed against the SFT start (`summarize_analyses`, from `lsrif analyze params` and `attention`
+of each run): per module type the relative change ||W_run − W_SFT||_F / ||W_SFT||_F and its share of the
+update, as the mean over seeds; per token category the change in attention mass of the answer's first tokens,
+as the mean over seeds of the mean over prompts with the same seeds-and-prompts interval.
 """
 
 from __future__ import annotations
@@ -142,10 +147,120 @@ def difference(
     return out
 
 
-def _fmt(stat: Mapping[str, Any], signed: bool = False) -> str:
+def _seed_means(per_seed: Sequence[Mapping[str, float | None]]) -> dict[str, dict[str, Any]]:
+    """{key: {"mean": mean over the seeds that define it (None if none does), "per_seed": [...]}}."""
+    out = {}
+    for key in per_seed[0]:
+        values = [run.get(key) for run in per_seed]
+        known = [v for v in values if v is not None]
+        out[key] = {"mean": float(np.mean(known)) if known else None, "per_seed": values}
+    return out
+
+
+def summarize_analyses(
+    groups: Mapping[str, Sequence[Mapping[str, Any]]], seed: int = 0, draws: int = BOOTSTRAP_DRAWS
+) -> dict[str, Any]:
+    """Per group, its runs' `{"params": params.json, "attention": attention.json}` against the SFT start: module
+    types' relative change and share (mean and per seed), categories' attention change (mean, 95% interval over
+    seeds and prompts, per seed); plus the SFT start's own attention masses."""
+    runs = [run for group in groups.values() for run in group]
+    first = runs[0]["attention"]
+    for run in runs[1:]:
+        other = run["attention"]
+        if (other["data"], other["prompts"], other["answer_tokens"]) != (
+            first["data"],
+            first["prompts"],
+            first["answer_tokens"],
+        ):
+            raise ValueError(
+                f"the attention of {other['trained']} was read on other prompts or answer positions than that of "
+                f"{first['trained']}; analyze every run with the same data and settings"
+            )
+    rng = np.random.default_rng(seed)
+    prompt_draws = rng.integers(0, first["prompts"], size=(draws, first["prompts"]))
+    out: dict[str, Any] = {
+        "prompts": first["prompts"],
+        "answer_tokens": first["answer_tokens"],
+        "sft_attention": first["models"]["base"]["mean"],
+        "groups": {},
+    }
+    for name, group in groups.items():
+        attention = {}
+        for category in first["change"]["per_prompt"]:
+            matrix = np.array([run["attention"]["change"]["per_prompt"][category] for run in group])
+            attention[category] = {
+                "mean": float(matrix.mean()),
+                "ci95": _interval(_draw_means(matrix, prompt_draws, rng)),
+                "per_seed": [float(v) for v in matrix.mean(axis=1)],
+            }
+        out["groups"][name] = {
+            "by_module": _seed_means([run["params"]["by_module"] for run in group]),
+            "share": _seed_means([run["params"]["share"] for run in group]),
+            "total": _seed_means([{"total": run["params"]["total"]} for run in group])["total"],
+            "attention": attention,
+        }
+    return out
+
+
+def _fmt(stat: Mapping[str, Any], signed: bool = False, digits: int = 1) -> str:
     low, high = stat["ci95"]
-    sign = "+" if signed else ""
-    return f"{stat['mean'] * 100:{sign}.1f} [{low * 100:{sign}.1f}, {high * 100:{sign}.1f}]"
+    form = f"{'+' if signed else ''}.{digits}f"
+    return f"{stat['mean'] * 100:{form}} [{low * 100:{form}}, {high * 100:{form}}]"
+
+
+def _type_cells(block: Mapping[str, Any], signed: bool = False) -> str:
+    """All-satisfied overall and per structure type, as table cells ("-" for a type without prompts)."""
+    cells = [_fmt(block["all_satisfied"], signed)]
+    cells += [
+        _fmt(block["by_type"][k]["all_satisfied"], signed) if k in block["by_type"] else "-" for k in STRUCTURE_TYPES
+    ]
+    return " | ".join(cells)
+
+
+def _mechanism_lines(results: Mapping[str, Any]) -> list[str]:
+    """results.md's sections on the frozen-parameter runs and on what the runs changed against the SFT start."""
+    lines: list[str] = []
+    header = ["| | all | " + " | ".join(STRUCTURE_TYPES) + " |", "|---|---|" + "---|" * len(STRUCTURE_TYPES)]
+    for key, group in results.get("freeze", {}).items():
+        lines += ["", f"## LSRM with {key} frozen (held out, all satisfied)", "", *header]
+        lines.append(f"| lsrm | {_type_cells(results['rewards']['lsrm'])} |")
+        lines.append(f"| lsrm, {key} frozen | {_type_cells(group)} |")
+        lines.append(f"| frozen - unfrozen (points) | {_type_cells(group['minus_unfrozen'], signed=True)} |")
+    analysis = results.get("analysis")
+    if not analysis:
+        return lines
+    groups = analysis["groups"]
+    types = [t for t in next(iter(groups.values()))["by_module"] if t not in ("lm_head", "other")]
+    lines += [
+        "",
+        "## Which parameters moved (relative change ||W_run - W_SFT||_F / ||W_SFT||_F, mean over seeds)",
+        "",
+        "| group | " + " | ".join(types) + " | all |",
+        "|---|" + "---|" * (len(types) + 1),
+    ]
+    for name, group in groups.items():
+        cells = [
+            "-" if group["by_module"][t]["mean"] is None else f"{group['by_module'][t]['mean']:.3g}" for t in types
+        ]
+        total = group["total"]["mean"]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {'-' if total is None else f'{total:.3g}'} |")
+    categories = list(analysis["sft_attention"])
+    lines += [
+        "",
+        f"## Attention of the answer's first {analysis['answer_tokens']} tokens on each prompt category "
+        f"({analysis['prompts']} training prompts)",
+        "",
+        "Percent of attention mass (mean over layers and heads); runs: change against the SFT start in points, mean "
+        "over seeds [95% interval over seeds and prompts].",
+        "",
+        "| | " + " | ".join(categories) + " |",
+        "|---|" + "---|" * len(categories),
+        "| SFT start (mass) | " + " | ".join(f"{analysis['sft_attention'][c] * 100:.2f}" for c in categories) + " |",
+    ]
+    for name, group in groups.items():
+        cells = [_fmt(group["attention"][c], signed=True, digits=2) for c in categories]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def markdown(results: Mapping[str, Any]) -> str:
@@ -165,8 +280,7 @@ def markdown(results: Mapping[str, Any]) -> str:
         "|---|---|" + "---|" * len(STRUCTURE_TYPES),
     ]
     for name, group in groups.items():
-        cells = [_fmt(group["by_type"][k]["all_satisfied"]) if k in group["by_type"] else "-" for k in STRUCTURE_TYPES]
-        lines.append(f"| {name} | {_fmt(group['all_satisfied'])} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {_type_cells(group)} |")
     lines += [
         "",
         "## Mean LSRM and flat scores (held out)",
@@ -192,11 +306,7 @@ def markdown(results: Mapping[str, Any]) -> str:
         lines += ["", f"## {title} (all satisfied, points)", "", "| | all | " + " | ".join(STRUCTURE_TYPES) + " |"]
         lines.append("|---|---|" + "---|" * len(STRUCTURE_TYPES))
         for name, block in blocks.items():
-            cells = [
-                _fmt(block["by_type"][k]["all_satisfied"], signed=True) if k in block["by_type"] else "-"
-                for k in STRUCTURE_TYPES
-            ]
-            lines.append(f"| {name} | {_fmt(block['all_satisfied'], signed=True)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {name} | {_type_cells(block, signed=True)} |")
     if results.get("gamma_sweep"):
         lines += [
             "",
@@ -209,6 +319,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             sequential = group["by_type"].get("sequential")
             seq = _fmt(sequential["all_satisfied"]) if sequential else "-"
             lines.append(f"| {gamma} | {seq} | {_fmt(group['all_satisfied'])} |")
+    lines += _mechanism_lines(results)
     timings = results.get("timings", {})
     if timings:
         lines += ["", "## Wall time", "", "| stage | seconds |", "|---|---|"]
@@ -238,6 +349,41 @@ def plot_bars(results: Mapping[str, Any], path: str | Path) -> Path:
         ax.set_title("all prompts" if kind == "all" else kind)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("held-out all satisfied (%)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_analysis(analysis: Mapping[str, Any], path: str | Path) -> Path:
+    """Two panels per run group: each module type's relative change (mean over seeds) and each category's
+    attention change against the SFT start (points, 95% intervals)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = analysis["groups"]
+    types = [t for t in next(iter(groups.values()))["by_module"] if t not in ("lm_head", "other")]
+    categories = list(analysis["sft_attention"])
+    width = 0.8 / len(groups)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4))
+    for i, (name, group) in enumerate(groups.items()):
+        offset = (i - (len(groups) - 1) / 2) * width
+        changes = [group["by_module"][t]["mean"] or 0.0 for t in types]
+        left.bar(np.arange(len(types)) + offset, changes, width, color=f"C{i}", label=name)
+        cells = [group["attention"][c] for c in categories]
+        means = np.array([c["mean"] for c in cells]) * 100
+        errors = np.array([[c["mean"] - c["ci95"][0], c["ci95"][1] - c["mean"]] for c in cells]).T * 100
+        right.bar(np.arange(len(categories)) + offset, means, width, yerr=errors, capsize=2, color=f"C{i}", label=name)
+    left.set_xticks(range(len(types)), types, rotation=30)
+    left.set_ylabel("relative change against the SFT start")
+    right.set_xticks(range(len(categories)), categories, rotation=30)
+    right.set_ylabel("attention mass change (points)")
+    right.axhline(0, color="black", linewidth=0.6)
+    for ax in (left, right):
+        ax.grid(axis="y", alpha=0.3)
+    left.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

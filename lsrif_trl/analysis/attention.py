@@ -109,7 +109,8 @@ def _table(values: np.ndarray, layers: list[int]) -> dict[str, Any]:
 
 
 def summarize_change(base: np.ndarray, trained: np.ndarray, layers: list[int], seed: int = 0) -> dict[str, Any]:
-    """Per-category change trained − base (over layers and per layer), mean and 95% bootstrap interval."""
+    """Per-category change trained − base (over layers and per layer), mean and 95% bootstrap interval, and each
+    prompt's change over layers (`per_prompt`, for intervals that pool several runs on the same prompts)."""
     change = trained - base  # prompts x layers x categories
     overall = change.mean(axis=1)
     low, high = interval(overall, seed=seed)
@@ -127,6 +128,7 @@ def summarize_change(base: np.ndarray, trained: np.ndarray, layers: list[int], s
             }
             for i, layer in enumerate(layers)
         },
+        "per_prompt": {c: overall[:, i].tolist() for i, c in enumerate(MASS_CATEGORIES)},
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,33 +115,41 @@ def _square_sum(block: torch.Tensor) -> float:
     return float(torch.dot(flat, flat))
 
 
-def _full_sums(base: Checkpoint, trained: Checkpoint, names: list[str]) -> _Sums:
+RowDelta = Callable[[str, int, int, torch.Tensor], torch.Tensor | None]
+
+
+def _sums(base: Checkpoint, names: list[str], delta: RowDelta) -> _Sums:
+    """Accumulate the sums of every weight in `names`, block by block; `delta(name, start, stop, base_rows)`
+    gives ΔW of those rows (None: the weight did not change)."""
     sums = _Sums()
     for name in names:
         base_sq = delta_sq = 0.0
         for start, stop in row_blocks(base.shapes[name]):
             b = base.rows(name, start, stop)
             base_sq += _square_sum(b)
-            delta_sq += _square_sum(trained.rows(name, start, stop).sub_(b))
-        sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
-    return sums
-
-
-def _adapter_sums(base: Checkpoint, adapter: LoraDeltas, names: list[str]) -> _Sums:
-    sums = _Sums()
-    for name in names:
-        base_sq = delta_sq = 0.0
-        for start, stop in row_blocks(base.shapes[name]):
-            b = base.rows(name, start, stop)
-            base_sq += _square_sum(b)
-            d = adapter.weights.rows(adapter.replaced[name], start, stop).sub_(b) if name in adapter.replaced else None
-            lora = adapter.delta_rows(name, start, stop)
-            if lora is not None:
-                d = lora if d is None else d.add_(lora)
+            d = delta(name, start, stop, b)
             if d is not None:
                 delta_sq += _square_sum(d)
         sums.add(name, base_sq, delta_sq, math.prod(base.shapes[name]))
     return sums
+
+
+def _full_delta(trained: Checkpoint) -> RowDelta:
+    """ΔW of a full checkpoint: its rows minus the base rows."""
+    return lambda name, start, stop, b: trained.rows(name, start, stop).sub_(b)
+
+
+def _adapter_delta(adapter: LoraDeltas) -> RowDelta:
+    """ΔW of a LoRA adapter: a weight it saves whole minus the base, plus B @ A · scale of an adapted weight."""
+
+    def delta(name: str, start: int, stop: int, b: torch.Tensor) -> torch.Tensor | None:
+        d = adapter.weights.rows(adapter.replaced[name], start, stop).sub_(b) if name in adapter.replaced else None
+        lora = adapter.delta_rows(name, start, stop)
+        if lora is not None:
+            d = lora if d is None else d.add_(lora)
+        return d
+
+    return delta
 
 
 def _ratio(delta_sq: float, base_sq: float) -> float | None:
@@ -185,13 +194,13 @@ def analyze_params(base: str | Path, trained: str | Path, output: str | Path | N
     if is_adapter(trained_dir):
         adapter = LoraDeltas(trained_dir)
         _check_adapter(base_ckpt, adapter)
-        sums = _adapter_sums(base_ckpt, adapter, names)
+        sums = _sums(base_ckpt, names, _adapter_delta(adapter))
         adapter.weights.close()
     else:
         check_same_architecture(base_dir, trained_dir)
         trained_ckpt = Checkpoint(trained_dir)
         _check_tensors(base_ckpt, trained_ckpt, names)
-        sums = _full_sums(base_ckpt, trained_ckpt, names)
+        sums = _sums(base_ckpt, names, _full_delta(trained_ckpt))
         trained_ckpt.close()
     base_ckpt.close()
     result = {"base": str(base), "trained": str(trained), "adapter": is_adapter(trained_dir), **summarize(sums)}

@@ -3,6 +3,7 @@
     client = ChatClient("http://localhost:8000/v1", concurrency=64, timeout=30, deadline=60)
     future = client.submit({"model": "m", "messages": [...]}, parse=reply_text)   # concurrent.futures.Future
     client.complete(payload, parse)                                               # the same, blocking
+    ChatClient.from_settings(judge)   # from any object holding the `ChatSettings` (the judge's, the rewriter's)
 
 Every call is bounded three ways: at most `concurrency` requests are in flight for the whole client (one
 semaphore, whichever threads submit); one attempt lasts at most `timeout` seconds wall-clock, from sending to
@@ -15,8 +16,9 @@ ends the call at once. HTTP 401/403/404 raise `EndpointRefused` without retrying
 anything else that does not succeed raises `RequestFailed` naming the URL and the last problem.
 
 The API key is read from the environment variable `api_key_env` when the client starts, sent only in the
-Authorization header and never logged, pickled or put in an error message. The client pickles as its settings
-(a TRL rollout worker rebuilds it) and restarts its loop after a fork.
+Authorization header and never logged, pickled or put in an error message; an `api_key_env` that is not the name
+of an environment variable (the key itself, say) is refused at construction without being repeated. The client
+pickles as its settings (a TRL rollout worker rebuilds it) and restarts its loop after a fork.
 """
 
 from __future__ import annotations
@@ -29,13 +31,28 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lsrif_trl.chat.http import ConnectionPool, HTTPReply, Origin, ProtocolError
 from lsrif_trl.chat.retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, chat_completions_url
+from lsrif_trl.secret_args import SecretArgumentError, secret_problem
 
 T = TypeVar("T")
 Parse = Callable[[Any], T]
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+
+
+class ChatSettings(Protocol):
+    """What `ChatClient.from_settings` reads: the endpoint, the key's variable name, the limits and the backoff."""
+
+    base_url: str
+    api_key_env: str
+    concurrency: int
+    timeout: float  # seconds one attempt may take, reply included
+    deadline: float | None  # seconds one call may take, retries and waits included
+    max_retries: int
+    backoff: float  # seconds before the first retry (jittered); doubles each time, capped at `max_backoff`
+    max_backoff: float  # also the cap on a server's Retry-After
 
 
 class ChatError(RuntimeError):
@@ -85,7 +102,7 @@ class ChatClient:
         self,
         base_url: str,
         *,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str = DEFAULT_API_KEY_ENV,
         concurrency: int = 8,
         timeout: float = 60.0,
         deadline: float | None = None,
@@ -96,6 +113,9 @@ class ChatClient:
             raise ValueError(f"concurrency: expected >= 1, got {concurrency}")
         if not timeout > 0 or (deadline is not None and not deadline > 0):
             raise ValueError(f"timeout and deadline must be > 0 seconds, got {timeout} and {deadline}")
+        problem = secret_problem("api_key_env", api_key_env)
+        if problem:
+            raise SecretArgumentError(problem)
         self.url = chat_completions_url(base_url)
         self.origin = Origin.parse(self.url)
         self.api_key_env, self.concurrency, self.timeout = api_key_env, concurrency, timeout
@@ -106,6 +126,18 @@ class ChatClient:
         self._start_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = -1
+
+    @classmethod
+    def from_settings(cls, settings: ChatSettings) -> ChatClient:
+        """The client those settings describe; ValueError naming the bad setting (never the key)."""
+        return cls(
+            settings.base_url,
+            api_key_env=settings.api_key_env,
+            concurrency=settings.concurrency,
+            timeout=settings.timeout,
+            deadline=settings.deadline,
+            retry=RetryPolicy(settings.max_retries, settings.backoff, settings.max_backoff),
+        )
 
     # -- pickling: settings only; the loop, connections and key are rebuilt where the client is used
     def __getstate__(self) -> dict[str, Any]:
@@ -251,8 +283,10 @@ def _detail(reply: HTTPReply) -> str:
 
 
 __all__ = [
+    "DEFAULT_API_KEY_ENV",
     "ChatClient",
     "ChatError",
+    "ChatSettings",
     "EndpointRefused",
     "MalformedReply",
     "ProtocolError",

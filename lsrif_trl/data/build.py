@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV
 from lsrif_trl.data.compose import DEFAULT_STRUCTURE_MIX
 
 
@@ -32,7 +33,7 @@ class RewriteOptions:
     model: str
     concurrency: int = 8
     cache: str | None = None  # default: rewrite_cache.sqlite beside the output folder
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = DEFAULT_API_KEY_ENV
 
 
 @dataclass(frozen=True)

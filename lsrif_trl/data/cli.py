@@ -7,6 +7,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV
 from lsrif_trl.data.build import BuildOptions, RewriteOptions, answer_to, build_to
 from lsrif_trl.data.builder import shape_options
 from lsrif_trl.data.compose import parse_mix
@@ -56,19 +57,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--rewrite-model", help="model name for the rewriting endpoint")
     build.add_argument("--rewrite-concurrency", type=int, default=8)
     build.add_argument("--rewrite-cache", help="sqlite cache file (default OUTPUT/../rewrite_cache.sqlite)")
-    build.add_argument("--rewrite-api-key-env", default="OPENAI_API_KEY", help="env var holding the API key")
+    build.add_argument("--rewrite-api-key-env", default=DEFAULT_API_KEY_ENV, help="env var holding the API key")
     build.add_argument("--push-to-hub", metavar="REPO", help="also upload rows and card to this Hub dataset")
     build.add_argument("--private", action="store_true", help="make the Hub dataset private")
     build.set_defaults(func=run_build)
 
     validate = commands.add_parser("validate", help="check a dataset against the contract, naming each bad row")
-    validate.add_argument("path", help="save_to_disk folder, parquet/jsonl file, or Hub id")
-    validate.add_argument("--split", default="train")
+    add_source_arguments(validate)
     validate.set_defaults(func=run_validate)
 
     stats = commands.add_parser("stats", help="print and plot a dataset's statistics")
-    stats.add_argument("path", help="save_to_disk folder, parquet/jsonl file, or Hub id")
-    stats.add_argument("--split", default="train")
+    add_source_arguments(stats)
     stats.add_argument("--output-dir", help="where stats.json and stats.png go (default: beside the data)")
     stats.set_defaults(func=run_stats)
 
@@ -152,10 +151,17 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """The dataset a command reads, named as a recipe names it (dataset_name, dataset_config, the split)."""
+    parser.add_argument("path", help="save_to_disk folder, parquet/jsonl file, or Hub id")
+    parser.add_argument("--config", help="the Hub dataset's configuration (a recipe's dataset_config)")
+    parser.add_argument("--split", default="train")
+
+
 def run_validate(args: argparse.Namespace) -> int:
     """Print every problem (row and field) and return 2, or confirm the row count and return 0."""
     try:
-        dataset = load_training_dataset(args.path, split=args.split)
+        dataset = load_training_dataset(args.path, split=args.split, config=args.config)
     except DatasetValidationError as err:
         for line in err.errors:
             print(line)
@@ -173,7 +179,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_stats(args: argparse.Namespace) -> int:
     """Print the statistics and save them as JSON and PNG."""
     try:
-        dataset = load_training_dataset(args.path, split=args.split, validate=False)
+        dataset = load_training_dataset(args.path, split=args.split, validate=False, config=args.config)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID

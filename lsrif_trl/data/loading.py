@@ -145,9 +145,15 @@ def read_jsonl(path: Path) -> Dataset:
         raise ValueError(f"{path}: the lines do not form one table ({type(err).__name__}: {err})") from None
 
 
-def _read(path_or_hub_id: str, split: str) -> Dataset:
+def _read(path_or_hub_id: str, split: str, config: str | None) -> Dataset:
     path = Path(path_or_hub_id)
-    if path.is_dir() and (path / f"{split}.jsonl").is_file():
+    if config is not None and path.exists() and (path.is_file() or _saved_to_disk(path)):
+        raise ValueError(
+            f"{path}: dataset_config {config!r} names a configuration of a Hub dataset (or of a folder whose "
+            f"README.md declares `configs`), and this {'file' if path.is_file() else 'save_to_disk folder'} has "
+            f"none; drop dataset_config (`--config`)"
+        )
+    if path.is_dir() and config is None and (path / f"{split}.jsonl").is_file():
         return read_jsonl(path / f"{split}.jsonl")
     if path.is_dir():
         if (path / "dataset_dict.json").exists():
@@ -158,7 +164,7 @@ def _read(path_or_hub_id: str, split: str) -> Dataset:
             return data[split]
         if (path / "state.json").exists():
             return load_from_disk(str(path))
-        return load_dataset(str(path), split=split)
+        return load_dataset(str(path), config, split=split)
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix == ".parquet":
@@ -171,18 +177,27 @@ def _read(path_or_hub_id: str, split: str) -> Dataset:
     if not looks_like_hub_id(path_or_hub_id):
         raise FileNotFoundError(f"{path_or_hub_id}: no such file or folder (and not a Hub id like `owner/name`)")
     try:
-        return load_dataset(path_or_hub_id, split=split)
-    except (OSError, ValueError) as err:  # not found, offline, unknown split: datasets raises all of these
+        return load_dataset(path_or_hub_id, config, split=split)
+    except (OSError, ValueError) as err:  # not found, offline, unknown config or split: datasets raises all of these
         raise ValueError(
-            f"{path_or_hub_id}: could not load it as a Hub dataset ({type(err).__name__}: {err}); check the id and "
-            f"the split, that you are online (HF_HUB_OFFLINE unset) and logged in for a private dataset, or give "
-            f"a local folder or .parquet/.jsonl file"
+            f"{path_or_hub_id}: could not load it as a Hub dataset ({type(err).__name__}: {err}); check the id, "
+            f"the configuration and the split, that you are online (HF_HUB_OFFLINE unset) and logged in for a "
+            f"private dataset, or give a local folder or .parquet/.jsonl file"
         ) from None
 
 
-def load_training_dataset(path_or_hub_id: str, split: str = "train", validate: bool = True) -> Dataset:
-    """A dataset from a save_to_disk folder, a parquet/jsonl file or folder, or a Hub id, validated first."""
-    dataset = _read(str(path_or_hub_id), split)
+def _saved_to_disk(path: Path) -> bool:
+    return path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists())
+
+
+def load_training_dataset(
+    path_or_hub_id: str, split: str = "train", validate: bool = True, config: str | None = None
+) -> Dataset:
+    """A dataset from a save_to_disk folder, a parquet/jsonl file or folder, or a Hub id, validated first.
+
+    `config` is the Hub dataset's configuration (`datasets.load_dataset(name, config)`), also that of a local folder
+    whose README.md declares `configs`; ValueError for a file or a save_to_disk folder, which have none."""
+    dataset = _read(str(path_or_hub_id), split, config)
     return validate_rows(dataset, source=str(path_or_hub_id)) if validate else dataset
 
 

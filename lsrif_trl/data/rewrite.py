@@ -21,8 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from lsrif_trl.chat.cache import ResponseCache, request_key
-from lsrif_trl.chat.client import ChatClient, ChatError, EndpointRefused, reply_text
-from lsrif_trl.chat.retry import RetryPolicy
+from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV, ChatClient, ChatError, EndpointRefused, reply_text
 from lsrif_trl.data.builder import BuiltExample
 from lsrif_trl.data.rewrite_checks import check_rewrite
 from lsrif_trl.rewards.think import MODEL_REPLY
@@ -57,7 +56,7 @@ class RewriteClient:
 
     base_url: str
     model: str
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = DEFAULT_API_KEY_ENV
     cache_path: str | Path | None = None
     concurrency: int = 8
     timeout: float = 60.0  # seconds one attempt may take, reply included
@@ -70,14 +69,7 @@ class RewriteClient:
     cache_hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self._chat = ChatClient(
-            self.base_url,
-            api_key_env=self.api_key_env,
-            concurrency=self.concurrency,
-            timeout=self.timeout,
-            deadline=self.deadline,
-            retry=RetryPolicy(self.max_retries, self.backoff, self.max_backoff),
-        )
+        self._chat = ChatClient.from_settings(self)
         self._cache = ResponseCache(self.cache_path) if self.cache_path else None
 
     @property

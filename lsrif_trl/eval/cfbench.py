@@ -13,14 +13,13 @@ over instructions, overall and per split (easy / hard).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lsrif_trl.eval import generation, judging
-from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.rewards.think import DEFAULT_POLICY
+from lsrif_trl.eval import judging
+from lsrif_trl.eval.runner import FileBenchmark, Scores
+from lsrif_trl.jsonl import read_array
 
 BENCHMARK = "cfbench"
 SOURCE = "github.com/PKU-Baichuan-MLSystemLab/CFBench, data/cfbench_data.json"
@@ -151,12 +150,7 @@ def load_input_data(path: Path | None) -> list[CFBenchExample]:
     """The instructions of the official JSON array (`cfbench_data.json`)."""
     if path is None:
         raise CFBenchInputError(f"CFBench is not on the Hub: pass --input-data with the official file ({SOURCE})")
-    try:
-        rows = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise CFBenchInputError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(rows, list) or not rows:
-        raise CFBenchInputError(f"{path}: expected a non-empty JSON array of instructions")
+    rows = read_array(path, CFBenchInputError)
     return [parse_example(row, f"{path} row {index}") for index, row in enumerate(rows)]
 
 
@@ -261,18 +255,13 @@ class CFBenchBenchmark(FileBenchmark):
         return load_input_data(self.input_data)
 
     def score(self, examples, everything, responses, output_dir, allow_missing):
-        given = generation.load_responses(responses, {e.prompt for e in everything}, "CFBench", CFBenchInputError)
-        missing = check_answers(examples, given, "CFBench", allow_missing)
-        prompts = {e.id: judge_prompt(e, DEFAULT_POLICY.answer(given.get(e.prompt, ""))) for e in examples}
+        answers, missing = self.answers(examples, everything, responses, allow_missing, CFBenchInputError)
+        prompts = {e.id: judge_prompt(e, answers[e.id]) for e in examples}
         replies = judging.judge_replies(list(dict.fromkeys(prompts.values())), self.judge, output_dir)
         results, readings = {}, {}
         for e in examples:
             results[e.id], readings[e.id] = instruction_metrics(e, replies[prompts[e.id]])
-        with (output_dir / "cfbench_results.jsonl").open("w", encoding="utf-8") as handle:
-            for e in examples:
-                handle.write(
-                    json.dumps({"id": e.id, "split": e.split, **results[e.id], "reading": readings[e.id]}) + "\n"
-                )
-        metrics = summarize(examples, results, readings, len(missing))
-        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        rows = [{"id": e.id, "split": e.split, **results[e.id], "reading": readings[e.id]} for e in examples]
+        metrics = summarize(examples, results, readings, missing)
+        self.write_outputs(output_dir, rows, metrics)
         return Scores(metrics, self.details(), {e.id: results[e.id]["csr"] for e in examples})

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV
 from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.data.worlds import WORLDS
 from lsrif_trl.eval import lsr
@@ -122,7 +123,7 @@ def add_judge_arguments(parser: argparse.ArgumentParser, required: bool) -> None
     judge = parser.add_argument_group(f"judge ({need})")
     judge.add_argument("--judge-base-url", help="the judge server's /v1 URL, e.g. http://localhost:8001/v1")
     judge.add_argument("--judge-model", help="the judge's served model name, e.g. Qwen/Qwen2.5-72B-Instruct")
-    judge.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="env variable holding the judge's key")
+    judge.add_argument("--judge-api-key-env", default=DEFAULT_API_KEY_ENV, help="env variable holding the judge's key")
     judge.add_argument("--judge-max-tokens", type=int, default=2048, help="default: 2048")
     judge.add_argument("--judge-temperature", type=float, default=0.0, help="default: 0 (greedy)")
     judge.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
@@ -213,7 +214,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     gen.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     gen.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm")
     gen.add_argument("--base-url", help="openai: the server's /v1 URL, e.g. http://localhost:8000/v1")
-    gen.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: env variable holding the API key")
+    gen.add_argument("--api-key-env", default=DEFAULT_API_KEY_ENV, help="openai: env variable holding the API key")
     gen.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
     gen.add_argument(
         "--timeout", type=float, default=300.0, help="openai: seconds one attempt may take, whole reply included"

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lsrif_trl.chat.client import ChatClient, ChatError, MalformedReply, reply_message
+from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV, ChatClient, ChatError, MalformedReply, reply_message
 from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.jsonl import json_object
 from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, split_completion
@@ -289,7 +289,7 @@ class OpenAIGenerator(Generator):
         sampling: SamplingParams,
         base_url: str,
         answer_policy: AnswerPolicy = DEFAULT_POLICY,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str = DEFAULT_API_KEY_ENV,
         concurrency: int = 8,
         timeout: float = 300.0,
         deadline: float | None = None,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.eval import generation
+from lsrif_trl.eval.inputs import input_rows
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.jsonl import read_objects
 from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "gsm8k"
@@ -101,24 +101,8 @@ def parse_example(row: Any, index: int, where: str) -> GSM8KExample:
 
 def load_input_data(path: str | Path | None = None) -> list[GSM8KExample]:
     """The test questions from the official JSONL, or from the Hub dataset (config `main`) when `path` is None."""
-    if path is not None:
-        path = Path(path)
-        rows = [(f"{path} line {n}", row) for n, row in read_objects(path, GSM8KInputError)]
-    else:
-        rows = [(f"{HUB_DATASET} row {i}", row) for i, row in enumerate(_hub_rows())]
-    examples = [parse_example(row, index, where) for index, (where, row) in enumerate(rows)]
-    if not examples:
-        raise GSM8KInputError(f"{path or HUB_DATASET}: no questions found")
-    return examples
-
-
-def _hub_rows() -> list[dict[str, Any]]:
-    import datasets  # deferred: only needed when no local input file is given
-
-    try:
-        return list(datasets.load_dataset(HUB_DATASET, "main", split="test"))
-    except Exception as err:  # noqa: BLE001 - offline mode, missing cache, network and auth errors all land here
-        raise GSM8KInputError(f"could not load {HUB_DATASET} from the Hub ({err}); {OFFLINE_HINT}") from err
+    rows = input_rows(path, HUB_DATASET, GSM8KInputError, OFFLINE_HINT, config="main", split="test")
+    return [parse_example(row, index, where) for index, (where, row) in enumerate(rows)]
 
 
 def math_verify_available() -> bool:

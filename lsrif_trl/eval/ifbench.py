@@ -17,8 +17,8 @@ from typing import Any
 
 from lsrif_trl.eval import generation, ifbench_lib
 from lsrif_trl.eval.ifeval import IFEvalReport, PromptResult, write_report
+from lsrif_trl.eval.inputs import input_rows
 from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
-from lsrif_trl.jsonl import read_objects
 
 BENCHMARK = "ifbench"
 HUB_DATASET = "allenai/IFBench_test"
@@ -66,24 +66,8 @@ def parse_example(row: Any, where: str, known_ids: frozenset[str]) -> IFBenchExa
 def load_input_data(path: str | Path | None = None) -> list[IFBenchExample]:
     """The benchmark prompts from the official JSONL, or from the Hub dataset when `path` is None."""
     known = ifbench_lib.instruction_ids()
-    if path is not None:
-        path = Path(path)
-        rows = ((f"{path} line {n}", row) for n, row in read_objects(path, IFBenchInputError))
-    else:
-        rows = ((f"{HUB_DATASET} row {i}", row) for i, row in enumerate(_hub_rows()))
-    examples = [parse_example(row, where, known) for where, row in rows]
-    if not examples:
-        raise IFBenchInputError(f"{path or HUB_DATASET}: no prompts found")
-    return examples
-
-
-def _hub_rows() -> list[dict[str, Any]]:
-    import datasets  # deferred: only needed when no local input file is given
-
-    try:
-        return list(datasets.load_dataset(HUB_DATASET, split="train"))
-    except Exception as err:  # noqa: BLE001 - offline mode, missing cache, network and auth errors all land here
-        raise IFBenchInputError(f"could not load {HUB_DATASET} from the Hub ({err}); {OFFLINE_HINT}") from err
+    rows = input_rows(path, HUB_DATASET, IFBenchInputError, OFFLINE_HINT)
+    return [parse_example(row, where, known) for where, row in rows]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 from lsrif_trl.constraints import follows_both, get_constraint
 from lsrif_trl.eval import generation
-from lsrif_trl.jsonl import read_objects
+from lsrif_trl.eval.inputs import input_rows
 
 HUB_DATASET = "google/IFEval"
 OFFLINE_HINT = "pass --input-data ../shared/data/ifeval/input_data.jsonl (the official file) when offline"
@@ -108,26 +108,9 @@ def parse_example(row: Any, where: str) -> IFEvalExample:
 
 def load_input_data(path: str | Path | None = None) -> list[IFEvalExample]:
     """The benchmark prompts from an official-format JSONL, or from the Hub dataset when `path` is None."""
-    if path is not None:
-        path = Path(path)
-        examples = [
-            parse_example(row, f"{path} line {number}") for number, row in read_objects(path, IFEvalInputError)
-        ]
-    else:
-        examples = [parse_example(row, f"{HUB_DATASET} row {index}") for index, row in enumerate(_hub_rows())]
-    if not examples:
-        raise IFEvalInputError(f"{path or HUB_DATASET}: no prompts found")
-    return examples
-
-
-def _hub_rows() -> list[dict[str, Any]]:
-    """Rows of `google/IFEval` (its kwargs are padded with None for absent fields; validation drops those)."""
-    import datasets  # deferred: only needed when no local input file is given
-
-    try:
-        return list(datasets.load_dataset(HUB_DATASET, split="train"))
-    except Exception as err:  # noqa: BLE001 - offline mode, missing cache, network and auth errors all land here
-        raise IFEvalInputError(f"could not load {HUB_DATASET} from the Hub ({err}); {OFFLINE_HINT}") from err
+    # The Hub copy pads every kwargs object with None for the fields it lacks; `validate` drops those.
+    rows = input_rows(path, HUB_DATASET, IFEvalInputError, OFFLINE_HINT)
+    return [parse_example(row, where) for where, row in rows]
 
 
 def load_responses(path: str | Path, known_prompts: set[str]) -> dict[str, str]:

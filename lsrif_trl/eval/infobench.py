@@ -11,15 +11,13 @@ met (`judge_unparsed` counts those instructions; the official script drops them 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lsrif_trl.eval import generation, judging
-from lsrif_trl.eval.runner import FileBenchmark, Scores, check_answers
+from lsrif_trl.eval import judging
+from lsrif_trl.eval.runner import FileBenchmark, Scores
 from lsrif_trl.jsonl import read_objects
-from lsrif_trl.rewards.think import DEFAULT_POLICY
 
 BENCHMARK = "infobench"
 HUB_DATASET = "kqsong/InFoBench"
@@ -183,14 +181,10 @@ class InFoBenchBenchmark(FileBenchmark):
         return load_input_data(self.input_data)
 
     def score(self, examples, everything, responses, output_dir, allow_missing):
-        given = generation.load_responses(responses, {e.prompt for e in everything}, "InFoBench", InFoBenchInputError)
-        missing = check_answers(examples, given, "InFoBench", allow_missing)
-        answers = {e.id: DEFAULT_POLICY.answer(given.get(e.prompt, "")) for e in examples}
+        answers, missing = self.answers(examples, everything, responses, allow_missing, InFoBenchInputError)
         verdicts = judge_examples(examples, answers, self.judge, output_dir)
-        with (output_dir / "infobench_results.jsonl").open("w", encoding="utf-8") as handle:
-            for e in examples:
-                handle.write(json.dumps({"id": e.id, "subset": e.subset, "eval": verdicts[e.id]}) + "\n")
-        metrics = summarize(examples, verdicts, len(missing))
-        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        rows = [{"id": e.id, "subset": e.subset, "eval": verdicts[e.id]} for e in examples]
+        metrics = summarize(examples, verdicts, missing)
+        self.write_outputs(output_dir, rows, metrics)
         per_prompt = {e.id: sum(v is True for v in verdicts[e.id]) / len(e.questions) for e in examples}
         return Scores(metrics, self.details(), per_prompt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsrif_trl.eval.arithmetic import ArithmeticBenchmark
 from lsrif_trl.eval.cfbench import CFBenchBenchmark
+from lsrif_trl.eval.complexbench import ComplexBenchBenchmark, ComplexBenchEnglishBenchmark
 from lsrif_trl.eval.followbench import FollowBenchBenchmark
 from lsrif_trl.eval.gsm8k import GSM8KBenchmark
 from lsrif_trl.eval.ifbench import IFBenchBenchmark
@@ -19,5 +20,7 @@ FILE_BENCHMARKS: dict[str, type[FileBenchmark]] = {
         ArithmeticBenchmark,
         CFBenchBenchmark,
         InFoBenchBenchmark,
+        ComplexBenchBenchmark,
+        ComplexBenchEnglishBenchmark,
     )
 }

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lsrif_trl.eval import ifeval, lsr
-from lsrif_trl.eval.generation import SamplingParams, check_model, create_generator, run_generation
+from lsrif_trl.eval.generation import SamplingParams, check_model, create_generator, load_responses, run_generation
 from lsrif_trl.eval.judging import JudgeConfig
 from lsrif_trl.eval.report import REPORT_BACKENDS, RunResults, attach_to_model_card, report_to, save_run
 from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy
@@ -94,6 +94,23 @@ class FileBenchmark(Benchmark):
     def details(self) -> dict[str, Any]:
         """What every result of this benchmark records: the data source and the judge's settings (if judged)."""
         return {"input_data": self.source} | ({"judge": self.judge.record()} if self.judge else {})
+
+    def answers(
+        self, examples: Sequence[Any], everything: Sequence[Any], responses: Path, allow_missing: bool,
+        error: type[ValueError],
+    ) -> tuple[dict[str, str], int]:  # fmt: skip
+        """Each example's answer by id (reasoning removed; "" when missing and allowed), and how many were missing;
+        `error` names the line of a bad responses file."""
+        label = self.card["dataset_name"]
+        given = load_responses(responses, {e.prompt for e in everything}, label, error)
+        missing = check_answers(examples, given, label, allow_missing)
+        return {e.id: DEFAULT_POLICY.answer(given.get(e.prompt, "")) for e in examples}, len(missing)
+
+    def write_outputs(self, output_dir: Path, rows: Sequence[dict[str, Any]], metrics: dict[str, Any]) -> None:
+        """One JSON line per prompt in `<name>_results.jsonl`, and the metrics in `metrics.json`."""
+        with (output_dir / f"{self.name}_results.jsonl").open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
 
 
 def check_answers(examples: Sequence[Any], answers: dict[str, str], benchmark: str, allow_missing: bool) -> list[str]:

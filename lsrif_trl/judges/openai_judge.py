@@ -40,7 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.chat.cache import ResponseCache, request_key
-from lsrif_trl.chat.client import ChatClient, ChatError, EndpointRefused, MalformedReply, reply_message
+from lsrif_trl.chat.client import (
+    DEFAULT_API_KEY_ENV,
+    ChatClient,
+    ChatError,
+    EndpointRefused,
+    MalformedReply,
+    reply_message,
+)
 from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.rewards.soft import SoftRequest, SoftScorerError
 from lsrif_trl.rewards.think import MODEL_REPLY
@@ -180,7 +187,7 @@ class OpenAIJudge:
 
     base_url: str
     model: str
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = DEFAULT_API_KEY_ENV
     concurrency: int = 64
     timeout: float = 30.0  # seconds one attempt may take, from sending to the reply's last byte
     deadline: float = 60.0  # seconds one verdict may take, retries and waits included
@@ -207,14 +214,7 @@ class OpenAIJudge:
         if self.deadline < self.timeout:
             raise ValueError(f"judge deadline ({self.deadline} s) must be >= its timeout ({self.timeout} s)")
         try:
-            self._client = ChatClient(
-                self.base_url,
-                api_key_env=self.api_key_env,
-                concurrency=self.concurrency,
-                timeout=self.timeout,
-                deadline=self.deadline,
-                retry=RetryPolicy(self.max_retries, self.backoff, self.max_backoff),
-            )
+            self._client = ChatClient.from_settings(self)
         except ValueError as err:
             raise ValueError(f"judge {err}") from None
         self._cache = ResponseCache(self.cache_path, table="verdicts")

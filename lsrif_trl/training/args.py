@@ -31,6 +31,13 @@ class DatasetArguments:
         default=None,
         metadata={"help": "A local file (.jsonl/.json/.parquet) or folder, or a Hub dataset id."},
     )
+    dataset_config: str | None = field(
+        default=None,
+        metadata={
+            "help": "Configuration of a Hub dataset (`datasets.load_dataset(dataset_name, dataset_config)`), or of a "
+            "local folder whose README.md declares `configs`; a file or save_to_disk folder has none."
+        },
+    )
     dataset_train_split: str = field(default="train", metadata={"help": "Split to train on."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Keep only the first N rows (smoke runs)."})
     build_tiny_model: bool = field(
@@ -58,7 +65,6 @@ class DatasetArguments:
 class DataArguments(DatasetArguments):
     """Where the prompt rows of GRPO and SFT come from and how they are prepared before training."""
 
-    dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset configuration name."})
     build_dataset_rows: int = field(
         default=0,
         metadata={

@@ -73,6 +73,11 @@ def load_rows(args: DataArguments):
     path = Path(args.dataset_name)
     hub_id = not path.exists() and looks_like_hub_id(args.dataset_name)  # never built here: loaded or an error
     if not path.exists() and not hub_id and args.build_dataset_rows > 0:
+        if args.dataset_config is not None:
+            raise RecipeError(
+                f"dataset_config: {args.dataset_config!r} with build_dataset_rows, but the builder writes "
+                f"{args.dataset_name} without configurations; drop dataset_config"
+            )
         build_missing_dataset(
             path,
             args.build_dataset_rows,
@@ -87,7 +92,9 @@ def load_rows(args: DataArguments):
             f"{args.dataset_name} ...`), fix the path, or set build_dataset_rows > 0 to build it here"
         )
     try:
-        dataset = load_training_dataset(args.dataset_name, split=args.dataset_train_split, validate=False)
+        dataset = load_training_dataset(
+            args.dataset_name, split=args.dataset_train_split, validate=False, config=args.dataset_config
+        )
     except Exception as err:  # datasets raises many types (offline, not found, bad split, bad file)
         built_here = (
             f" build_dataset_rows builds local folders only; to build it here, name a path such as "
@@ -98,7 +105,8 @@ def load_rows(args: DataArguments):
         what = "Hub dataset" if hub_id else "dataset"
         raise RecipeError(
             f"dataset_name: {what} {args.dataset_name!r} could not be loaded ({type(err).__name__}: {err}); check "
-            f"the path or Hub id and the split (dataset_train_split), or that you are online for a Hub id.{built_here}"
+            f"the path or Hub id, the configuration (dataset_config) and the split (dataset_train_split), or that "
+            f"you are online for a Hub id.{built_here}"
         ) from None
     if args.build_dataset_rows > 0 and args.build_dataset_families and not hub_id:
         check_built_families(dataset, args.dataset_name, tuple(args.build_dataset_families))

@@ -47,7 +47,7 @@ def load_preference_data(args: RMScriptArguments) -> tuple[Any, Any | None]:
             splits.append(None)
             continue
         try:
-            dataset = load_training_dataset(args.dataset_name, split=split, validate=False)
+            dataset = load_training_dataset(args.dataset_name, split=split, validate=False, config=args.dataset_config)
         except Exception as err:  # datasets raises many types (missing file, offline, bad split)
             raise RecipeError(
                 f"dataset_name: {args.dataset_name!r} split {split!r} could not be loaded "

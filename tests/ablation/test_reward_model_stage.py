@@ -91,6 +91,9 @@ def stand_ins(monkeypatch):
     processes = Processes()
     monkeypatch.setattr(driver, "run_command", processes)
     monkeypatch.setattr(Ablation, "evaluate", fake_evaluate)
+    monkeypatch.setattr(
+        Ablation, "_add_analysis", lambda *args: None
+    )  # the analyses: tests/ablation/test_ablation_driver.py
     monkeypatch.setattr("lsrif_trl.tiny.build_tiny_model", lambda *args, **kwargs: None)
     monkeypatch.setattr("lsrif_trl.eval.generation.create_generator", Generator)
     monkeypatch.setattr("lsrif_trl.judges.classifier.ClassifierScorer", LowercaseRM)

@@ -93,6 +93,7 @@ def test_changes_are_paired_per_prompt_with_a_bootstrap_interval_around_the_mean
     assert connector["ci95"][0] < connector["mean"] < connector["ci95"][1]
     assert connector["ci95"][0] > 0.04 and change["mean"]["constraint"]["ci95"][1] < -0.04
     assert change["by_layer"]["2"]["connector"]["mean"] == pytest.approx((trained - base)[:, 2, 0].mean())
+    assert change["per_prompt"]["connector"] == pytest.approx((trained - base)[:, :, 0].mean(axis=1))
     same = summarize_change(base, base, [0, 1, 2])
     assert all(cell == {"mean": 0.0, "ci95": [0.0, 0.0]} for cell in same["mean"].values())
 

@@ -1,12 +1,15 @@
-"""The chat client against a loopback server: replies, retries, the whole-request deadline, refusals, concurrency."""
+"""The chat client against a loopback server: replies, retries, the whole-request deadline, refusals, concurrency;
+and its construction from settings."""
 
 import pickle
 import threading
+from dataclasses import dataclass
 
 import pytest
 
 from lsrif_trl.chat.client import ChatClient, EndpointRefused, MalformedReply, RequestFailed, reply_text
 from lsrif_trl.chat.retry import RetryPolicy
+from lsrif_trl.secret_args import SecretArgumentError
 
 PAYLOAD = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 FAST_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.01, max_backoff=0.05)
@@ -140,3 +143,45 @@ def test_bad_settings_fail_at_construction():
         ChatClient("http://127.0.0.1:1/v1", concurrency=0)
     with pytest.raises(ValueError, match="not an http"):
         ChatClient("localhost:8000/v1")
+
+
+@dataclass
+class Settings:
+    """An object holding `ChatSettings`, as the judge and the rewriter do."""
+
+    base_url: str = "http://127.0.0.1:1/v1"
+    api_key_env: str = "CHAT_TEST_KEY"
+    concurrency: int = 3
+    timeout: float = 4.0
+    deadline: float | None = 9.0
+    max_retries: int = 2
+    backoff: float = 0.25
+    max_backoff: float = 5.0
+
+
+def test_from_settings_builds_the_client_those_settings_describe():
+    client = ChatClient.from_settings(Settings())
+    assert client.url == "http://127.0.0.1:1/v1/chat/completions"
+    assert (client.api_key_env, client.concurrency, client.timeout, client.deadline) == ("CHAT_TEST_KEY", 3, 4.0, 9.0)
+    assert client.retry == RetryPolicy(max_retries=2, initial_backoff=0.25, max_backoff=5.0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (Settings(concurrency=0), "concurrency"),
+        (Settings(deadline=0.0), "deadline"),
+        (Settings(max_retries=-1), "retries and backoff"),
+        (Settings(base_url="localhost:8000/v1"), "not an http"),
+    ],
+)
+def test_from_settings_refuses_bad_settings_naming_them(settings, message):
+    with pytest.raises(ValueError, match=message):
+        ChatClient.from_settings(settings)
+
+
+@pytest.mark.parametrize("value", ["sk-proj-abcdefghijklmnop1234567890", "my key"])
+def test_an_api_key_env_that_is_not_a_variable_name_is_refused_without_repeating_it(value):
+    with pytest.raises(SecretArgumentError, match="api_key_env") as raised:
+        ChatClient.from_settings(Settings(api_key_env=value))
+    assert value not in str(raised.value)

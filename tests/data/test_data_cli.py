@@ -107,3 +107,12 @@ def test_validate_names_the_file_and_line_of_a_broken_jsonl(tmp_path, capsys):
     path.write_text('{"prompt": "a"}\n{"prompt": \n{"prompt": "c"}\n')
     assert main(["data", "validate", str(path)]) == 2
     assert f"{path} line 2: not valid JSON" in capsys.readouterr().err
+
+
+def test_validate_reads_the_configuration_a_recipe_names(two_config_folder, tmp_path, capsys):
+    assert main(["data", "validate", str(two_config_folder), "--config", "hard"]) == 0
+    assert f"{two_config_folder}: 3 rows OK" in capsys.readouterr().out
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"prompt": "a", "structure": "{}"}\n')
+    assert main(["data", "validate", str(path), "--config", "hard"]) == 2
+    assert "dataset_config 'hard'" in capsys.readouterr().err

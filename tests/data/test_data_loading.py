@@ -125,6 +125,33 @@ def test_an_unreachable_hub_id_fails_with_the_fix():
         load_training_dataset("lsrif-tests/never-there")
 
 
+def test_a_configuration_picks_that_configuration_of_a_dataset_folder(two_config_folder):
+    hard = load_training_dataset(str(two_config_folder), config="hard")
+    assert hard["prompt"] == ["hard task 0", "hard task 1", "hard task 2"]
+    assert len(load_training_dataset(str(two_config_folder), config="easy")) == 2
+    with pytest.raises(ValueError, match="medium"):
+        load_training_dataset(str(two_config_folder), config="medium")
+
+
+def test_a_configuration_is_refused_for_a_file_or_a_saved_folder_which_have_none(tmp_path):
+    data = build_dataset(4, seed=1, max_depth=1)
+    for fmt, what in (("disk", "save_to_disk folder"), ("jsonl", "file")):
+        path = save_dataset(data, tmp_path / fmt, fmt)  # the folder, or the file in it
+        with pytest.raises(
+            ValueError, match=rf"dataset_config 'main' .* this {what} has none; drop dataset_config \(`--config`\)"
+        ):
+            load_training_dataset(str(path), config="main")
+
+
+def test_a_hub_dataset_is_loaded_with_its_configuration(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        "lsrif_trl.data.loading.load_dataset", lambda *a, **k: calls.append((a, k)) or Dataset.from_list([])
+    )
+    load_training_dataset("owner/name", split="test", validate=False, config="main")
+    assert calls == [(("owner/name", "main"), {"split": "test"})]
+
+
 def test_rows_that_could_hang_or_exhaust_the_reward_are_rejected_naming_row_field_and_limit():
     def leaf(cid, **kwargs):
         return {"type": "constraint", "id": cid, "kwargs": kwargs}

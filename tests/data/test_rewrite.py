@@ -4,11 +4,13 @@ import threading
 
 import pytest
 
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.data.builder import build_examples
 from lsrif_trl.data.loading import load_training_dataset
 from lsrif_trl.data.render import render_prompt
 from lsrif_trl.data.rewrite import RewriteClient, RewriteError, clean_reply, rewrite_examples
 from lsrif_trl.data.rewrite_checks import check_rewrite
+from lsrif_trl.secret_args import SecretArgumentError
 from lsrif_trl.structure import ConditionalNode, ConstraintNode, ParallelNode, SequentialNode
 
 API_KEY = "sk-test-secret-123"
@@ -121,6 +123,20 @@ def test_a_rejected_key_stops_the_build_without_revealing_it(server, tmp_path, e
     server.default = ("status", 401)
     with pytest.raises(RewriteError, match="HTTP 401") as caught:
         rewrite_examples(examples[:1], client_for(server, tmp_path, concurrency=1))
+    assert API_KEY not in str(caught.value)
+
+
+def test_the_rewriter_calls_through_a_client_of_its_own_settings(server, tmp_path):
+    client = client_for(server, tmp_path, concurrency=3, deadline=20.0, max_backoff=2.0)
+    chat = client._chat
+    assert (chat.api_key_env, chat.concurrency, chat.timeout, chat.deadline) == ("TEST_REWRITE_KEY", 3, 5.0, 20.0)
+    assert chat.retry == RetryPolicy(max_retries=3, initial_backoff=0.01, max_backoff=2.0)
+    client.close()
+
+
+def test_a_key_given_as_its_variable_name_is_refused_without_repeating_it(server, tmp_path):
+    with pytest.raises(SecretArgumentError, match="api_key_env") as caught:
+        RewriteClient(server.base_url, "tiny-rewriter", api_key_env=API_KEY)
     assert API_KEY not in str(caught.value)
 
 

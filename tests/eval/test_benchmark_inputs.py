@@ -25,7 +25,9 @@ def no_generation(monkeypatch):
 
 
 def test_the_registry_names_every_benchmark_of_the_seeds() -> None:
-    assert sorted(FILE_BENCHMARKS) == ["arithmetic", "cfbench", "followbench", "gsm8k", "ifbench", "infobench"]
+    assert sorted(FILE_BENCHMARKS) == [
+        "arithmetic", "cfbench", "complexbench", "complexbench-en", "followbench", "gsm8k", "ifbench", "infobench"
+    ]  # fmt: skip
 
 
 def write(path: Path, text: str) -> Path:
@@ -42,6 +44,8 @@ BAD_DATA = {
                   "line 1: field 'decomposed_questions' must be a non-empty list of strings"),
     "cfbench": ("cf.json", json.dumps([{"prompt": "p", "criteria": [["c", "maybe"]]}]),
                 "row 0: criteria[0] must be [text, '主需' or '次需', ...]"),
+    "complexbench": ("cb.json", json.dumps([{"instruction": "i", "scoring_questions": [{"question": "q", "dep": [1]}]}]),
+                     "row 0 scoring_questions[0]: field 'dep' must list other questions' positions (0-0)"),
 }  # fmt: skip
 
 
@@ -51,7 +55,9 @@ def test_bad_data_is_refused_before_generation(name: str, tmp_path: Path, capsys
     data = write(tmp_path / relative, text)
     given = data.parent if name == "followbench" else data
     judge = (
-        ["--judge-base-url", "http://127.0.0.1:9/v1", "--judge-model", "j"] if name in ("cfbench", "infobench") else []
+        ["--judge-base-url", "http://127.0.0.1:9/v1", "--judge-model", "j"]
+        if name in ("cfbench", "infobench", "complexbench")
+        else []
     )
     argv = ["eval", name, "--model", "tiny", "--input-data", str(given), "--output-dir", str(tmp_path / "out"), *judge]
     assert cli.main(argv) == 2

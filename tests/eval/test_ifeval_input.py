@@ -21,20 +21,20 @@ HUB_ROWS = [
 def test_hub_rows_are_read_with_their_none_padding_dropped(monkeypatch):
     calls = []
 
-    def fake_load_dataset(name, split):
-        calls.append((name, split))
+    def fake_load_dataset(name, config, split):
+        calls.append((name, config, split))
         return HUB_ROWS
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     [example] = load_input_data(None)
-    assert calls == [(HUB_DATASET, "train")]
+    assert calls == [(HUB_DATASET, None, "train")]
     assert example.kwargs == [{}, {"num_words": 20, "relation": "less than"}]
     report = score_ifeval([example], {example.prompt: "quiet pond\nfrog leaps in\nsplash"})
     assert report.metrics()["prompt_level_strict"] == 1.0
 
 
 def test_an_unreachable_hub_is_an_error_that_names_the_offline_file(monkeypatch):
-    def offline(name, split):
+    def offline(name, config, split):
         raise ConnectionError("offline mode is enabled")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)

@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 
+from lsrif_trl.chat.retry import RetryPolicy
 from lsrif_trl.judges.openai_judge import (
     FAILURE_MIN_ITEMS,
     JudgeFailureBudgetExceeded,
@@ -117,6 +118,13 @@ def test_the_judge_pickles_and_the_copy_still_judges(judge_server):
     assert pickle.loads(pickle.dumps(judge))("other", "request", "text") == 1.0
 
 
+def test_the_judge_calls_through_a_client_of_its_own_settings(judge_server):
+    judge = make_judge(judge_server.base_url, concurrency=5, max_retries=1, backoff=0.2, max_backoff=2.0)
+    client = judge._client
+    assert (client.concurrency, client.timeout, client.deadline) == (5, 2.0, 4.0)
+    assert client.retry == RetryPolicy(max_retries=1, initial_backoff=0.2, max_backoff=2.0)
+
+
 def test_bad_settings_fail_at_construction(judge_server):
     with pytest.raises(ValueError, match="model"):
         OpenAIJudge(base_url=judge_server.base_url, model="")
@@ -124,6 +132,7 @@ def test_bad_settings_fail_at_construction(judge_server):
         ({"concurrency": 0}, "concurrency"),
         ({"max_failure_rate": 1.5}, "max_failure_rate"),
         ({"timeout": 10.0, "deadline": 5.0}, "deadline"),
+        ({"api_key_env": "sk-proj-abcdefghijklmnop1234567890"}, "judge api_key_env"),
     ]:
         with pytest.raises(ValueError, match=message):
             make_judge(judge_server.base_url, **options)

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import yaml
 
 from lsrif_trl.judges.classifier import ClassifierScorer
 from lsrif_trl.judges.openai_judge import OpenAIJudge
@@ -49,9 +48,8 @@ def test_incomplete_scorer_settings_fail_as_recipe_errors(overrides, message):
         rewards_for(*overrides)
 
 
-def test_unknown_scorer_in_the_yaml_names_the_choices(tmp_path):
-    path = tmp_path / "grpo_soft.yaml"
-    path.write_text(yaml.safe_dump(yaml.safe_load(TINY_RECIPE.read_text()) | {"soft_scorer": "oracle"}))
+def test_unknown_scorer_in_the_yaml_names_the_choices(recipe_copy):
+    path = recipe_copy("tiny/grpo_lsrm.yaml", soft_scorer="oracle")
     with pytest.raises(RecipeError, match=r"soft_scorer: 'oracle': expected one of \['none', 'judge', 'classifier'\]"):
         parse_recipe_args(KINDS["grpo"], ["--config", str(path)])
 

@@ -5,7 +5,6 @@ import subprocess
 import warnings
 
 import pytest
-import yaml
 
 from lsrif_trl.judges.classifier import ClassifierScorer
 from lsrif_trl.judges.rm_data import SoftContrast, preference_rows
@@ -29,9 +28,11 @@ def write_pairs(path, count=8):
     return path
 
 
-def write_recipe(tmp_path, **changes):
-    config = yaml.safe_load((REPO_ROOT / "recipes/tiny/train_rm.yaml").read_text())
-    config.update(
+@pytest.fixture
+def rm_recipe(tmp_path, recipe_copy):
+    """recipes/tiny/train_rm.yaml on the tiny model and 8 pairs, for 2 steps, writing into tmp_path/rm."""
+    return recipe_copy(
+        "tiny/train_rm.yaml",
         model_name_or_path=str(build_tiny_model()),
         dataset_name=str(write_pairs(tmp_path / "pairs.jsonl")),
         output_dir=str(tmp_path / "rm"),
@@ -39,32 +40,27 @@ def write_recipe(tmp_path, **changes):
         max_length=256,
         max_steps=2,
         save_steps=1,
-        **changes,
     )
-    path = tmp_path / "train_rm.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
-def test_bad_pairs_stop_the_run_before_a_model_loads(tmp_path, capsys, no_model_loading, recipe_script):
-    recipe = write_recipe(tmp_path)
+def test_bad_pairs_stop_the_run_before_a_model_loads(tmp_path, capsys, no_model_loading, recipe_script, rm_recipe):
     pairs = tmp_path / "bad.jsonl"
     pairs.write_text(json.dumps({"chosen": "a warm answer", "rejected": ""}) + "\n")
-    assert recipe_script("train_rm").main(["--config", str(recipe), "--dataset_name", str(pairs)]) == 2
+    assert recipe_script("train_rm").main(["--config", str(rm_recipe), "--dataset_name", str(pairs)]) == 2
     assert "row 0: rejected: expected a non-empty string" in capsys.readouterr().err
 
 
-def test_a_file_without_rejected_column_names_the_fix(tmp_path, capsys, no_model_loading, recipe_script):
+def test_a_file_without_rejected_column_names_the_fix(tmp_path, capsys, no_model_loading, recipe_script, rm_recipe):
     pairs = tmp_path / "plain.jsonl"
     pairs.write_text(json.dumps({"prompt": "x", "chosen": "y"}) + "\n")
-    assert recipe_script("train_rm").main(["--config", str(write_recipe(tmp_path)), "--dataset_name", str(pairs)]) == 2
+    assert recipe_script("train_rm").main(["--config", str(rm_recipe), "--dataset_name", str(pairs)]) == 2
     err = capsys.readouterr().err
     assert "no rejected column" in err and "lsrif rm-data" in err
 
 
 @pytest.mark.slow
-def test_trains_two_steps_resumes_and_saves_a_one_logit_scorer(tmp_path, capsys, recipe_script):
-    recipe = write_recipe(tmp_path)
+def test_trains_two_steps_resumes_and_saves_a_one_logit_scorer(tmp_path, capsys, recipe_script, rm_recipe):
+    recipe = rm_recipe
     script = recipe_script("train_rm")
     assert script.main(["--config", str(recipe)]) == 0
     output = tmp_path / "rm"

@@ -42,13 +42,6 @@ def rows_file(tmp_path, structures, level=None):
     return path
 
 
-def recipe(tmp_path, **changes):
-    config = yaml.safe_load(TINY_RECIPE.read_text()) | {"output_dir": str(tmp_path / "run")} | changes
-    path = tmp_path / "grpo_case.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return ["--config", str(path)]
-
-
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -59,16 +52,19 @@ def recipe(tmp_path, **changes):
     ],
 )
 def test_bad_recipe_stops_before_any_model_with_what_to_fix(
-    tmp_path, capsys, no_model_loading, recipe_script, changes, message
+    capsys, no_model_loading, recipe_script, recipe_copy, changes, message
 ):
-    assert recipe_script("grpo_lsrm").main(recipe(tmp_path, **changes)) == 2
+    assert recipe_script("grpo_lsrm").main(["--config", str(recipe_copy("tiny/grpo_lsrm.yaml", **changes))]) == 2
     assert message in capsys.readouterr().err
 
 
-def test_bad_row_stops_before_any_model_naming_row_and_field(tmp_path, capsys, no_model_loading, recipe_script):
+def test_bad_row_stops_before_any_model_naming_row_and_field(
+    tmp_path, capsys, no_model_loading, recipe_script, recipe_copy
+):
     bad = {"type": "constraint", "id": "punctuation:no_semicolons", "kwargs": {}}
     data = rows_file(tmp_path, [NO_COMMA, bad])
-    assert recipe_script("grpo_lsrm").main(recipe(tmp_path, dataset_name=str(data))) == 2
+    argv = ["--config", str(recipe_copy("tiny/grpo_lsrm.yaml", dataset_name=str(data)))]
+    assert recipe_script("grpo_lsrm").main(argv) == 2
     err = capsys.readouterr().err
     assert "row 1" in err and "punctuation:no_semicolons" in err and "lsrif data validate" in err
 

@@ -4,14 +4,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from lsrif_trl.tiny import build_tiny_model
 from lsrif_trl.training.args import GRPOScriptArguments
-from lsrif_trl.training.config import REPO_ROOT
 from lsrif_trl.training.errors import RecipeError
 
-RAIF_RECIPE = REPO_ROOT / "recipes/tiny/grpo_raif.yaml"
 NO_COMMA = {"type": "constraint", "id": "punctuation:no_comma", "kwargs": {}}
 LOWER = {"type": "constraint", "id": "change_case:english_lowercase", "kwargs": {}}
 
@@ -30,11 +27,9 @@ def rows_file(tmp_path, extra=None):
     return path
 
 
-def recipe(tmp_path, **changes):
-    config = yaml.safe_load(RAIF_RECIPE.read_text()) | {"output_dir": str(tmp_path / "run")} | changes
-    path = tmp_path / "grpo_raif_case.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return ["--config", str(path)]
+def raif_recipe(recipe_copy, **changes) -> list[str]:
+    """The arguments that run a copy of recipes/tiny/grpo_raif.yaml with `changes`."""
+    return ["--config", str(recipe_copy("tiny/grpo_raif.yaml", **changes))]
 
 
 @pytest.mark.parametrize(
@@ -49,9 +44,9 @@ def recipe(tmp_path, **changes):
     ],
 )
 def test_a_raif_setting_that_cannot_work_stops_before_any_model(
-    tmp_path, capsys, no_model_loading, recipe_script, changes, message
+    tmp_path, capsys, no_model_loading, recipe_script, recipe_copy, changes, message
 ):
-    argv = recipe(tmp_path, dataset_name=str(rows_file(tmp_path)), build_dataset_rows=0, **changes)
+    argv = raif_recipe(recipe_copy, dataset_name=str(rows_file(tmp_path)), build_dataset_rows=0, **changes)
     assert recipe_script("grpo_lsrm").main(argv) == 2
     assert message in capsys.readouterr().err
 
@@ -65,18 +60,22 @@ def test_superior_cot_is_refused_with_vllm_server_mode_which_generates_a_group_f
     assert GRPOScriptArguments().superior_cot_config(colocate) is None
 
 
-def test_a_reference_column_with_a_non_number_names_the_row(tmp_path, capsys, no_model_loading, recipe_script):
+def test_a_reference_column_with_a_non_number_names_the_row(
+    tmp_path, capsys, no_model_loading, recipe_script, recipe_copy
+):
     data = rows_file(tmp_path, extra=lambda i: {"base": None if i == 2 else 1.0})
-    argv = recipe(tmp_path, dataset_name=str(data), build_dataset_rows=0, superior_cot_reference="column base")
+    argv = raif_recipe(recipe_copy, dataset_name=str(data), build_dataset_rows=0, superior_cot_reference="column base")
     assert recipe_script("grpo_lsrm").main(argv) == 2
     assert "row 2 base=None, expected a number" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_the_tiny_raif_recipe_trains_with_contrast_and_cloning_and_logs_their_metrics(tmp_path, recipe_script):
+def test_the_tiny_raif_recipe_trains_with_contrast_and_cloning_and_logs_their_metrics(
+    tmp_path, recipe_script, recipe_copy
+):
     model = build_tiny_model(tmp_path / "tiny-model")
-    argv = recipe(
-        tmp_path,
+    argv = raif_recipe(
+        recipe_copy,
         model_name_or_path=str(model),
         dataset_name=str(rows_file(tmp_path)),
         build_dataset_rows=0,

@@ -36,14 +36,6 @@ def recipe_id(path):
     return f"{path.parent.name}/{path.name}"
 
 
-def write_recipe(tmp_path, **changes):
-    config = yaml.safe_load((REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml").read_text())
-    config.update(changes)
-    path = tmp_path / "grpo_test.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 def test_every_published_model_has_an_lsrm_recipe_and_a_flat_ablation():
     found = {recipe_id(p) for p in RECIPES}
     for model in [*HUB_MODELS, "tiny"]:
@@ -112,9 +104,11 @@ def test_experiment_trackers_parse_as_report_to(tracker):
     assert args.report_to == [tracker] and args.log_completions
 
 
-def test_unknown_key_names_the_file_and_the_close_match(tmp_path):
-    path = write_recipe(tmp_path, learning_rat=1e-6)
-    with pytest.raises(RecipeError, match=r"grpo_test.yaml: unknown key 'learning_rat'; did you mean 'learning_rate'"):
+def test_unknown_key_names_the_file_and_the_close_match(recipe_copy):
+    path = recipe_copy("tiny/grpo_lsrm.yaml", learning_rat=1e-6)
+    with pytest.raises(
+        RecipeError, match=r"grpo_lsrm_0.yaml: unknown key 'learning_rat'; did you mean 'learning_rate'"
+    ):
         validate_recipe(path)
 
 
@@ -133,9 +127,9 @@ def test_unknown_key_names_the_file_and_the_close_match(tmp_path):
         ({"dtype": "int8"}, "dtype: 'int8': expected one of"),
     ],
 )
-def test_bad_values_fail_validation_with_what_to_fix(tmp_path, change, message):
+def test_bad_values_fail_validation_with_what_to_fix(recipe_copy, change, message):
     with pytest.raises(RecipeError, match=message):
-        validate_recipe(write_recipe(tmp_path, **change))
+        validate_recipe(recipe_copy("tiny/grpo_lsrm.yaml", **change))
 
 
 def test_recipe_kind_comes_from_the_file_name():
@@ -172,8 +166,8 @@ def test_config_list_tells_how_to_name_a_file_no_script_runs(tmp_path, capsys):
     assert "org/model\t(no script: name it grpo_*.yaml or sft_*.yaml or train_rm_*.yaml)" in capsys.readouterr().out
 
 
-def test_config_validate_exits_1_naming_the_broken_file(tmp_path, capsys):
-    bad = write_recipe(tmp_path, reward_funcs=["nope"])
+def test_config_validate_exits_1_naming_the_broken_file(recipe_copy, capsys):
+    bad = recipe_copy("tiny/grpo_lsrm.yaml", reward_funcs=["nope"])
     assert cli.main(["config", "validate", str(bad)]) == 1
     assert f"FAIL  {bad}: reward_funcs: unknown reward 'nope'" in capsys.readouterr().out
 
@@ -304,7 +298,7 @@ def test_a_token_passed_as_an_argument_is_refused_before_it_reaches_a_checkpoint
         parse_recipe_args(KINDS["grpo"], ["--config", str(path), "--hub_token", "hf_secret"])
 
 
-def test_a_key_given_for_its_variable_name_is_refused_and_never_shown(tmp_path):
+def test_a_key_given_for_its_variable_name_is_refused_and_never_shown(recipe_copy):
     key = "sk-" + "Zx9" * 10
     tiny = str(REPO_ROOT / "recipes/tiny/grpo_lsrm.yaml")
     for argv in (["--judge_api_key", key], ["--judge_api_key_env", key]):
@@ -312,7 +306,7 @@ def test_a_key_given_for_its_variable_name_is_refused_and_never_shown(tmp_path):
             parse_recipe_args(KINDS["grpo"], ["--config", tiny, *argv])
         assert argv[0].lstrip("-") in str(err.value) and key not in str(err.value)
     with pytest.raises(RecipeError, match="judge_api_key_env: this value looks like a key") as err:
-        parse_recipe_args(KINDS["grpo"], ["--config", str(write_recipe(tmp_path, judge_api_key_env=key))])
+        parse_recipe_args(KINDS["grpo"], ["--config", str(recipe_copy("tiny/grpo_lsrm.yaml", judge_api_key_env=key))])
     assert key not in str(err.value)
 
 

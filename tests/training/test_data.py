@@ -27,3 +27,15 @@ def test_a_hub_id_that_is_not_on_disk_is_loaded_from_the_hub_and_never_built_her
 def test_a_missing_local_path_the_recipe_owns_is_built(tmp_path):
     args = GRPOScriptArguments(dataset_name=str(tmp_path / "built"), build_dataset_rows=3)
     assert len(load_rows(args)) == 3
+
+
+def test_the_recipe_key_dataset_config_picks_the_configuration_it_trains_on(two_config_folder):
+    args = GRPOScriptArguments(dataset_name=str(two_config_folder), dataset_config="hard")
+    assert load_rows(args)["prompt"] == ["hard task 0", "hard task 1", "hard task 2"]
+
+
+def test_dataset_config_for_a_folder_the_recipe_would_build_stops_before_building(tmp_path):
+    args = GRPOScriptArguments(dataset_name=str(tmp_path / "built"), build_dataset_rows=3, dataset_config="hard")
+    with pytest.raises(RecipeError, match="dataset_config: 'hard' with build_dataset_rows"):
+        load_rows(args)
+    assert not (tmp_path / "built").exists()

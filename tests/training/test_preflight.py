@@ -5,7 +5,6 @@ from types import SimpleNamespace
 
 import nltk
 import pytest
-import yaml
 
 from lsrif_trl.constraints import nltk_resources
 from lsrif_trl.training import preflight
@@ -95,13 +94,12 @@ def test_a_zero_launch_without_deepspeed_stops_before_parsing(monkeypatch, missi
         preflight.check_launch(["--config", str(TINY_RECIPE)])
 
 
-def test_a_deepspeed_argument_or_key_without_deepspeed_stops_before_parsing(monkeypatch, missing, tmp_path):
+def test_a_deepspeed_argument_or_key_without_deepspeed_stops_before_parsing(monkeypatch, missing, recipe_copy):
     missing({"deepspeed"})
     monkeypatch.delenv("ACCELERATE_USE_DEEPSPEED", raising=False)
     with pytest.raises(RecipeError, match="`deepspeed` needs the package 'deepspeed'"):
         preflight.check_launch(["--config", str(TINY_RECIPE), "--deepspeed", "ds.json"])
-    config = tmp_path / "grpo_ds.yaml"
-    config.write_text(yaml.safe_dump(yaml.safe_load(TINY_RECIPE.read_text()) | {"deepspeed": "ds.json"}))
+    config = recipe_copy("tiny/grpo_lsrm.yaml", deepspeed="ds.json")
     with pytest.raises(RecipeError, match="`deepspeed` needs the package 'deepspeed'"):
         preflight.check_launch(["--config", str(config)])
     preflight.check_launch(["--config", str(TINY_RECIPE)])  # neither: nothing is needed
