@@ -21,9 +21,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from lsrif_trl.ablation import report
 from lsrif_trl.ablation.reward_model import GROUP as RM_GROUP
 from lsrif_trl.ablation.reward_model import RewardModelConfig, RewardModelStage
 from lsrif_trl.ablation.reward_model import markdown as reward_model_markdown
+from lsrif_trl.ablation.threads import one_thread
 from lsrif_trl.analysis.modules import GROUPS
 from lsrif_trl.training.config import REPO_ROOT
 
@@ -160,19 +160,6 @@ def run_command(command: Sequence[str], log: Path) -> None:
         code = subprocess.call(list(command), stdout=handle, stderr=subprocess.STDOUT, env=_environment())
     if code != 0:
         raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log}")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """torch's intra-op threads set to 1 inside the block (in-process stages, as the training processes run)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class Ablation:

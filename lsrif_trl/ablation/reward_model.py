@@ -21,16 +21,16 @@ Every stage's output is reused when complete, as the rest of the ablation's are.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from lsrif_trl.ablation import report
+from lsrif_trl.ablation.threads import one_thread
 from lsrif_trl.judges.rm_truth import pseudo_label_truth, score_against_truth, verdict
 from lsrif_trl.rewards.soft import requirement_text
 from lsrif_trl.structure import active_leaves
@@ -185,7 +185,7 @@ class RewardModelStage:
         items: list[dict[str, Any]] = []
         for round_ in range(self.config.eval_samples):
             sampling = SamplingParams(self.ablation.config.max_new_tokens, temperature=1.0, seed=seed + round_)
-            with _one_thread():
+            with one_thread():
                 generator = create_generator("transformers", str(self.sft), sampling, batch_size=50)
                 answers = {r.prompt: r.response for r in generator.generate([e.prompt for e in examples])}
             for example in examples:
@@ -213,7 +213,7 @@ class RewardModelStage:
                 "no held-out answer has an active leaf of the chosen constraints; raise the reward model's eval prompts"
             )
         scorer = ClassifierScorer(rm, batch_size=32, max_length=512, dtype="float32")
-        with _one_thread():
+        with one_thread():
             scores = scorer.score_batch([(i["prompt"], i["answer"], i["requirement"]) for i in items])
         return score_against_truth(scores, [i["truth"] for i in items], [i["constraint_id"] for i in items])
 
@@ -272,19 +272,6 @@ def _forget_unless(out: Path, settings: dict[str, Any]) -> None:
     marker = out / "ablation_done.json"  # ablation.driver.DONE
     if marker.is_file() and json.loads(marker.read_text()) != settings:
         shutil.rmtree(out)
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """torch with one intra-op thread inside the block (as the ablation's evaluation runs)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def markdown(section: dict[str, Any]) -> str:
