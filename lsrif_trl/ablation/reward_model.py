@@ -38,8 +38,8 @@ from lsrif_trl.training.config import REPO_ROOT
 
 RM_RECIPE = REPO_ROOT / "recipes" / "toy" / "train_rm.yaml"
 # Properties a classifier can read off the answer's text (its case, a "P.S." line, one given word) that the SFT
-# policy satisfies part of the time: sampled at temperature 1 on held-out prompts about 50% (postscript), 25%
-# (lowercase) and 5% (keyword), so the pseudo-labels are measured across how often the policy gets them right.
+# policy satisfies part of the time: sampled at temperature 1 on held-out prompts about 30% (postscript), 25%
+# (lowercase) and 2% (keyword), so the pseudo-labels are measured across how often the policy gets them right.
 DEFAULT_CONSTRAINTS = ("change_case:english_lowercase", "detectable_content:postscript", "keywords:existence")
 GROUP = "lsrm-rm"  # the report group of the GRPO runs whose held-out leaves the reward model scores
 VERIFIER_GROUP = "lsrm"  # the ablation's plain LSRM runs: the same leaves scored by their verifiers
