@@ -21,6 +21,7 @@ from lsrif_trl.training.config import KINDS, parse_recipe_args
 from lsrif_trl.training.data import prepare_dataset
 from lsrif_trl.training.errors import RecipeError
 from lsrif_trl.training.eval_split import hold_out_eval_rows
+from lsrif_trl.training.mixture import instruction_rows, load_mixture
 from lsrif_trl.training.preflight import check_launch, preflight
 from lsrif_trl.training.raif_data import expert_stream as bc_stream
 from lsrif_trl.training.raif_data import load_demonstrations
@@ -36,12 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         from accelerate import PartialState
 
         with PartialState().main_process_first():  # one process builds or downloads the data, the others reuse it
-            dataset = prepare_dataset(script_args)
-        check_soft_leaves_scored(dataset, script_args)
+            if script_args.mixture is None:
+                dataset = prepare_dataset(script_args)
+            else:  # several datasets, each scored by its own rewards (lsrif_trl.training.mixture)
+                dataset = load_mixture(script_args, reward_funcs)
+        instructions = instruction_rows(dataset, script_args.mixture)  # what the contrast and the expert apply to
+        check_soft_leaves_scored(instructions, script_args)
         dataset, eval_dataset = hold_out_eval_rows(dataset, script_args, training_args)
-        superior_cot = script_args.superior_cot_config(training_args)
-        script_args.check_contrast(script_args.reward_funcs, dataset, superior_cot)
-        demonstrations = load_demonstrations(script_args, dataset, training_args.seed)
+        superior_cot = script_args.superior_cot_config(training_args, script_args.contrast_sources())
+        script_args.check_contrast(script_args.contrast_rewards(), instructions, superior_cot)
+        demonstrations = load_demonstrations(
+            script_args, instruction_rows(dataset, script_args.mixture), training_args.seed
+        )
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -94,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup = {  # for the model card, besides the base model, dataset, learning rate and LoRA run_training adds
         "training rows": len(dataset),
+        "dataset mixture": script_args.dataset_mixture,
         "evaluation rows": len(eval_dataset) if eval_dataset is not None else None,
         "curriculum": script_args.curriculum,
         "reward functions": script_args.reward_funcs,
@@ -108,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "superior CoT": (
             f"{superior_cot.no_cot_per_group} of {superior_cot.num_generations} answer directly; reference "
             f"{script_args.superior_cot_reference}"
+            + (f"; prompts of {', '.join(sorted(superior_cot.sources))} only" if superior_cot.sources else "")
             if superior_cot
             else None
         ),

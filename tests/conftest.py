@@ -103,11 +103,13 @@ Behaviour = Callable[[dict, int], tuple[int, "dict | RawReply | None", dict, flo
 
 
 class LoopbackChatServer:
-    """A `/v1/chat/completions` server on 127.0.0.1 whose replies a test scripts; it records every request."""
+    """A `/v1/chat/completions` (or `/v1/completions`) server on 127.0.0.1 whose replies a test scripts; it records
+    every request and its path."""
 
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
         self.requests: list[dict] = []
+        self.paths: list[str] = []
         self.headers: list[dict] = []
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -119,6 +121,7 @@ class LoopbackChatServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
                     server.requests.append(body)
+                    server.paths.append(self.path)
                     server.headers.append(dict(self.headers))
                     number = len(server.requests)
                     server.in_flight += 1

@@ -69,15 +69,15 @@ class AblationConfig:
     reward_model: RewardModelConfig | None = None  # RM=1: the reward-model stage (lsrif_trl.ablation.reward_model)
 
     def __post_init__(self) -> None:
-        from lsrif_trl.rewards import REWARD_NAMES
+        from lsrif_trl.rewards import AGGREGATIONS
 
         if not self.seeds:
             raise ValueError("SEEDS: give at least one seed")
         if not self.rewards:
             raise ValueError("REWARDS: give at least one reward")
-        unknown = [r for r in self.rewards if r not in REWARD_NAMES or r == "think_format"]
+        unknown = [r for r in self.rewards if r not in AGGREGATIONS]  # tree rewards: the world's rows carry trees
         if unknown:
-            raise ValueError(f"REWARDS: unknown reward {unknown[0]!r}; choose from {sorted(REWARD_NAMES)}")
+            raise ValueError(f"REWARDS: unknown reward {unknown[0]!r}; choose from {sorted(AGGREGATIONS)}")
         if any(not 0.0 <= g <= 1.0 for g in self.gammas):
             raise ValueError(f"GAMMAS: {list(self.gammas)}: each gamma must be in [0, 1]")
         if self.steps < 1:

@@ -1,4 +1,5 @@
-"""Calls to one OpenAI-compatible `/chat/completions` endpoint, from any thread, on one background event loop.
+"""Calls to one OpenAI-compatible `/chat/completions` endpoint (or `endpoint="completions"`, for raw text), from any
+thread, on one background event loop.
 
     client = ChatClient("http://localhost:8000/v1", concurrency=64, timeout=30, deadline=60)
     future = client.submit({"model": "m", "messages": [...]}, parse=reply_text)   # concurrent.futures.Future
@@ -108,6 +109,7 @@ class ChatClient:
         deadline: float | None = None,
         retry: RetryPolicy | None = None,
         max_reply_bytes: int = 16 * 1024 * 1024,
+        endpoint: str = "chat/completions",
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency: expected >= 1, got {concurrency}")
@@ -116,7 +118,7 @@ class ChatClient:
         problem = secret_problem("api_key_env", api_key_env)
         if problem:
             raise SecretArgumentError(problem)
-        self.url = chat_completions_url(base_url)
+        self.url = chat_completions_url(base_url, endpoint)
         self.origin = Origin.parse(self.url)
         self.api_key_env, self.concurrency, self.timeout = api_key_env, concurrency, timeout
         self.deadline = deadline

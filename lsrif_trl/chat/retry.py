@@ -11,10 +11,18 @@ RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 REFUSED_STATUSES = frozenset({401, 403, 404})
 
 
-def chat_completions_url(base_url: str) -> str:
-    """The `/chat/completions` URL of a server given by its `/v1` base (or already by the full URL)."""
+ENDPOINTS = ("chat/completions", "completions")  # chat messages; raw text continued as it is
+
+
+def chat_completions_url(base_url: str, endpoint: str = "chat/completions") -> str:
+    """The URL of `endpoint` (one of ENDPOINTS) on a server given by its `/v1` base or by either endpoint's URL."""
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"endpoint: expected one of {list(ENDPOINTS)}, got {endpoint!r}")
     base = base_url.rstrip("/")
-    return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
+    known = next((e for e in ENDPOINTS if base.endswith(f"/{e}")), None)
+    if known:
+        base = base[: -len(known) - 1]
+    return f"{base}/{endpoint}"
 
 
 @dataclass(frozen=True)

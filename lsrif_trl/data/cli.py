@@ -1,4 +1,5 @@
-"""`lsrif data build | validate | stats | expert`: build structured-instruction data, check it, describe it, answer it."""
+"""`lsrif data build | validate | stats | expert | reference`: build structured-instruction data, check it, describe
+it, answer it with the experts, and compute RAIF's per-row reference column with a model."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import argparse
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from lsrif_trl.chat.client import DEFAULT_API_KEY_ENV
 from lsrif_trl.data.build import BuildOptions, RewriteOptions, answer_to, build_to
 from lsrif_trl.data.builder import shape_options
 from lsrif_trl.data.compose import parse_mix
-from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset
+from lsrif_trl.data.loading import FORMATS, DatasetValidationError, load_training_dataset, output_problem
 from lsrif_trl.data.stats import compute_stats, format_stats, write_stats
 from lsrif_trl.data.worlds import WORLDS
 
@@ -89,6 +91,49 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     expert.add_argument("--format", choices=FORMATS, default="disk")
     expert.add_argument("--overwrite", action="store_true", help="replace a dataset already saved at --output")
     expert.set_defaults(func=run_expert)
+    add_reference_parser(commands)
+
+
+def add_reference_parser(commands: argparse._SubParsersAction) -> None:
+    """`lsrif data reference`: RAIF's offline per-row reference (`lsrif_trl.eval.reference`)."""
+    from lsrif_trl.eval.cli import add_backend_arguments, add_sampling_arguments
+    from lsrif_trl.eval.generation import BACKENDS
+    from lsrif_trl.rewards.think import THINK_OPENED_BY_HELP, THINK_OPENERS, UNCLOSED_HELP, UNCLOSED_POLICIES
+
+    reference = commands.add_parser(
+        "reference",
+        help="RAIF's superior-CoT reference column: every row answered without reasoning, scored by a recipe's reward",
+        description="Answer every row's prompt with the empty think block prefilled (no reasoning), score the answers "
+        "with the recipe's reward without its format term, and save the rows with that score as a new column (for "
+        "`superior_cot_reference: column NAME`) plus reference.json. A re-run resumes from the responses file.",
+    )
+    reference.add_argument("--data", required=True, help="dataset: save_to_disk folder, parquet/jsonl, or Hub id")
+    reference.add_argument("--split", default="train")
+    reference.add_argument("--data-config", help="the Hub dataset's configuration (a recipe's dataset_config)")
+    reference.add_argument("--output", type=Path, required=True, help="output folder (the rows plus the column)")
+    reference.add_argument("--column", default="reference", help="name of the new column (default: reference)")
+    reference.add_argument("--format", choices=FORMATS, help="default: the input's (jsonl, parquet, else disk)")
+    reference.add_argument("--responses", type=Path, help="resumable answers file (default: OUTPUT.responses.jsonl)")
+    reference.add_argument("--overwrite", action="store_true", help="replace a dataset already saved at --output")
+    rewards = reference.add_argument_group("reward: a GRPO recipe, or reward names with the options below")
+    source = rewards.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--config",
+        help="a grpo_*.yaml recipe: its reward_funcs, reward_weights, reward and soft-scorer options, answer policy, "
+        "system_prompt, chat_template_kwargs and max_completion_length",
+    )
+    source.add_argument("--reward-funcs", nargs="+", metavar="NAME", help="reward names (e.g. raif think_format)")
+    rewards.add_argument("--reward-weights", type=float, nargs="+", metavar="W", help="one per reward (default 1)")
+    rewards.add_argument("--think-opened-by", choices=THINK_OPENERS, help=THINK_OPENED_BY_HELP)
+    rewards.add_argument("--unclosed-think", choices=UNCLOSED_POLICIES, help=UNCLOSED_HELP)
+    rewards.add_argument("--system-prompt", help="put first in every prompt without a system message")
+    gen = reference.add_argument_group("generation")
+    gen.add_argument("--model", required=True, help="local folder or Hub id of the model, or the served name (openai)")
+    gen.add_argument("--backend", choices=BACKENDS, default="transformers", help="default: transformers")
+    gen.add_argument("--tokenizer", help="openai: the served model's tokenizer, to render prompts (default: --model)")
+    add_sampling_arguments(gen, "default: the recipe's max_completion_length, else 1024")
+    add_backend_arguments(gen)
+    reference.set_defaults(func=run_reference)
 
 
 def _families(values: list[str] | None) -> tuple[str, ...] | None:
@@ -192,22 +237,6 @@ def run_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-_SAVED_DATASET_FILES = ("state.json", "dataset_dict.json", "train.parquet", "train.jsonl")
-
-
-def _output_problem(output: Path, data: str, overwrite: bool) -> str | None:
-    """Why `output` may not be written (the input itself, or existing files without --overwrite), or None."""
-    if Path(data).exists() and output.resolve() == Path(data).resolve():
-        return f"--output {output} is the input dataset; write the answers to another folder"
-    if not output.exists() or (output.is_dir() and not any(output.iterdir())):
-        return None
-    if not overwrite:
-        return f"--output {output} already exists; pass --overwrite to replace it, or choose another folder"
-    if not output.is_dir() or not any((output / name).exists() for name in _SAVED_DATASET_FILES):
-        return f"--output {output} holds something other than a saved dataset; refusing to replace it"
-    return None
-
-
 def run_expert(args: argparse.Namespace) -> int:
     """Answer every row with the tree expert, save rows + `completion` (and expert.json), report; exit code."""
     from lsrif_trl.data.expert import ExpertConfig
@@ -218,7 +247,7 @@ def run_expert(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: --{str(err).split('=')[0].replace('_', '-')}: {err}", file=sys.stderr)
         return EXIT_INVALID
-    problem = _output_problem(output, args.data, args.overwrite)
+    problem = output_problem(output, args.data, args.overwrite)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
@@ -235,4 +264,106 @@ def run_expert(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(report.summary())
     print(f"wrote {report.rows} rows with a `completion` column to {output}")
+    return 0
+
+
+# The options a recipe sets itself: given with --config they would be silently overridden.
+_RECIPE_OPTIONS = ("reward_weights", "think_opened_by", "unclosed_think", "system_prompt", "enable_thinking")
+
+
+def _reference_scorer(args: argparse.Namespace) -> tuple[Any, Any, int]:
+    """(the scorer, the soft-scorer settings, the default answer length) from --config or --reward-funcs."""
+    from lsrif_trl.eval.reference import ReferenceError, ReferenceScorer
+    from lsrif_trl.judges.scorer_args import SoftScorerArguments
+    from lsrif_trl.rewards.registry import RewardOptions
+
+    if args.config:
+        from lsrif_trl.training.config import KINDS, parse_recipe_args
+        from lsrif_trl.training.rewards import check_rewards
+
+        given = [name for name in _RECIPE_OPTIONS if getattr(args, name) is not None]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise ReferenceError(f"{flag}: {args.config} sets it (or its default); edit the recipe or drop --config")
+        script_args, training_args, _ = parse_recipe_args(KINDS["grpo"], ["--config", args.config], force_cpu=True)
+        funcs = check_rewards(script_args, training_args)
+        weights = training_args.reward_weights or [1.0] * len(funcs)
+        if script_args.mixture is not None:  # the reference is for instruction rows: their sources' rewards
+            from lsrif_trl.training.mixture import instruction_rewards
+
+            funcs, weights = instruction_rewards(funcs, weights, script_args.mixture)
+        options = {k: v for k, v in script_args.reward_options().items() if k != "policy"}
+        scorer = ReferenceScorer(
+            tuple(funcs),
+            tuple(weights),
+            script_args.answer_policy(),
+            script_args.system_prompt,
+            training_args.chat_template_kwargs or {},
+            {"recipe": args.config, "options": options, "soft_scorer": script_args.soft_scorer},
+        )
+        return scorer, script_args, training_args.max_completion_length
+    options = RewardOptions(
+        think_opened_by=args.think_opened_by or RewardOptions.think_opened_by,
+        unclosed_think=args.unclosed_think or RewardOptions.unclosed_think,
+    )
+    try:
+        funcs = options.build(args.reward_funcs)
+        policy = options.answer_policy()
+    except ValueError as err:
+        raise ReferenceError(f"--reward-funcs: {err}") from None
+    weights = args.reward_weights or [1.0] * len(funcs)
+    if len(weights) != len(funcs):
+        raise ReferenceError(f"--reward-weights: {len(weights)} weights for {len(funcs)} rewards; give one per reward")
+    thinking = {} if args.enable_thinking is None else {"enable_thinking": args.enable_thinking}
+    settings = {"options": {k: v for k, v in options.reward_options().items() if k != "policy"}}
+    scorer = ReferenceScorer(tuple(funcs), tuple(weights), policy, args.system_prompt, thinking, settings)
+    return scorer, SoftScorerArguments(), 1024
+
+
+def run_reference(args: argparse.Namespace) -> int:
+    """Check everything before any model, then answer, score and save; 2 on bad input, 1 when generation fails."""
+    from lsrif_trl.eval.cli import backend_options, sampling_from_args
+    from lsrif_trl.eval.generation import GenerationError
+    from lsrif_trl.eval.reference import SUMMARY_FILE, ReferenceError, ReferenceJob, check_job, compute_reference
+    from lsrif_trl.rewards.soft import SoftScorerError
+    from lsrif_trl.training.errors import RecipeError
+    from lsrif_trl.training.rewards import check_soft_leaves_scored
+
+    try:
+        scorer, soft_args, max_new_tokens = _reference_scorer(args)
+        job = ReferenceJob(
+            data=args.data,
+            output=args.output,
+            model=args.model,
+            backend=args.backend,
+            sampling=sampling_from_args(args, max_new_tokens),
+            column=args.column,
+            split=args.split,
+            data_config=args.data_config,
+            fmt=args.format,
+            responses=args.responses,
+            tokenizer=args.tokenizer,
+            backend_options=backend_options(args),
+            overwrite=args.overwrite,
+        )
+        dataset = check_job(job, scorer)
+        check_soft_leaves_scored(dataset, soft_args)
+    except (ReferenceError, RecipeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        summary = compute_reference(job, scorer, dataset)
+    except (GenerationError, SoftScorerError) as err:  # a dead server or judge: the answers so far are kept
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except ReferenceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    mean = "n/a" if summary.mean is None else f"{summary.mean:.4f}"
+    print(
+        f"{summary.column}: mean {mean} over {summary.rows - len(summary.unscored_rows)} scored rows of {summary.rows}"
+    )
+    print(
+        f"wrote {summary.rows} rows with a `{summary.column}` column to {args.output} (summary: {SUMMARY_FILE} there)"
+    )
     return 0

@@ -36,7 +36,7 @@ class DatasetValidationError(ValueError):
         super().__init__(f"{source}: {total} problem(s) found:\n{shown}{more}")
 
 
-def _prompt_error(prompt: Any) -> str | None:
+def prompt_error(prompt: Any) -> str | None:
     if isinstance(prompt, str):
         return None if prompt.strip() else "empty prompt string"
     if not isinstance(prompt, Sequence) or not prompt:
@@ -53,10 +53,17 @@ def _prompt_error(prompt: Any) -> str | None:
     return None
 
 
+def with_system_prompt(prompt: list[dict[str, Any]], system_prompt: str) -> list[dict[str, Any]]:
+    """The chat prompt with `system_prompt` as its first message, unless it opens with a system message of its own."""
+    if prompt[0]["role"] == "system":
+        return prompt
+    return [{"role": "system", "content": system_prompt}, *prompt]
+
+
 def _row_errors(row: Mapping[str, Any], reader: TreeReader) -> list[str]:
     """Problems of one row, each as `field: message`; its tree is read through `reader`."""
     errors = []
-    problem = _prompt_error(row.get("prompt"))
+    problem = prompt_error(row.get("prompt"))
     if problem:
         errors.append(f"prompt{problem if problem.startswith('[') else ': ' + problem}")
     facts = reader.add(row)
@@ -216,3 +223,29 @@ def save_dataset(dataset: Dataset, output: str | Path, fmt: str = "disk") -> Pat
     else:
         dataset.to_json(str(target), lines=True, force_ascii=False)
     return target
+
+
+SAVED_DATASET_FILES = ("state.json", "dataset_dict.json", "train.parquet", "train.jsonl")
+
+
+def output_problem(output: Path, data: str, overwrite: bool) -> str | None:
+    """Why `output` may not be written (the input itself, or existing files without --overwrite), or None."""
+    if Path(data).exists() and output.resolve() == Path(data).resolve():
+        return f"--output {output} is the input dataset; write to another folder"
+    if not output.exists() or (output.is_dir() and not any(output.iterdir())):
+        return None
+    if not overwrite:
+        return f"--output {output} already exists; pass --overwrite to replace it, or choose another folder"
+    if not output.is_dir() or not any((output / name).exists() for name in SAVED_DATASET_FILES):
+        return f"--output {output} holds something other than a saved dataset; refusing to replace it"
+    return None
+
+
+def saved_format(path_or_hub_id: str) -> str:
+    """The `save_dataset` format that writes data like `path_or_hub_id` again: `jsonl` or `parquet` for such a file
+    or a folder holding one (`train.jsonl`, `train.parquet`), else `disk`."""
+    path = Path(path_or_hub_id)
+    for fmt in ("jsonl", "parquet"):
+        if (path.is_file() and path.suffix.lower() == f".{fmt}") or (path / f"train.{fmt}").is_file():
+            return fmt
+    return "disk"

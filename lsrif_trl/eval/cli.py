@@ -189,7 +189,24 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     gen = parser.add_argument_group("generation (with --model)")
     gen.add_argument("--backend", choices=BACKENDS, default="transformers", help="default: transformers")
-    gen.add_argument("--max-new-tokens", type=int, default=1024, help="default: 1024")
+    add_sampling_arguments(gen)
+    gen.add_argument(
+        "--think-opened-by", choices=THINK_OPENERS, default=DEFAULT_POLICY.think_opened_by, help=THINK_OPENED_BY_HELP
+    )
+    gen.add_argument(
+        "--unclosed-think", choices=UNCLOSED_POLICIES, default=DEFAULT_POLICY.unclosed, help=UNCLOSED_HELP
+    )
+    add_backend_arguments(gen)
+    out = parser.add_argument_group("reporting")
+    out.add_argument("--model-card", type=Path, help="add the results to this model card (README.md, model-index)")
+    out.add_argument("--report-to", choices=["none", "wandb", "trackio"], default="none")
+    out.add_argument("--project", default="lsrif-eval", help="wandb/trackio project")
+    out.add_argument("--run-name", help="wandb/trackio run name")
+
+
+def add_sampling_arguments(gen: argparse._ArgumentGroup, max_new_tokens_help: str = "default: 1024") -> None:
+    """Decoding options (`SamplingParams`; `sampling_from_args` reads them); `--max-new-tokens` defaults to None."""
+    gen.add_argument("--max-new-tokens", type=int, help=max_new_tokens_help)
     gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     gen.add_argument("--top-p", type=float, default=1.0)
     gen.add_argument("--seed", type=int, default=42)
@@ -204,12 +221,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     thinking.add_argument(
         "--disable-thinking", dest="enable_thinking", action="store_const", const=False, help="enable_thinking=False"
     )
-    gen.add_argument(
-        "--think-opened-by", choices=THINK_OPENERS, default=DEFAULT_POLICY.think_opened_by, help=THINK_OPENED_BY_HELP
-    )
-    gen.add_argument(
-        "--unclosed-think", choices=UNCLOSED_POLICIES, default=DEFAULT_POLICY.unclosed, help=UNCLOSED_HELP
-    )
+
+
+def sampling_from_args(args: argparse.Namespace, max_new_tokens: int = 1024) -> SamplingParams:
+    """The sampling settings of `add_sampling_arguments`, `max_new_tokens` when --max-new-tokens is not given."""
+    tokens = max_new_tokens if args.max_new_tokens is None else args.max_new_tokens
+    return SamplingParams(tokens, args.temperature, args.top_p, args.seed, args.enable_thinking)
+
+
+def add_backend_arguments(gen: argparse._ArgumentGroup) -> None:
+    """Each backend's options (`backend_options` reads them)."""
     gen.add_argument("--batch-size", type=int, default=8, help="transformers: prompts per generate call")
     gen.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     gen.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm")
@@ -227,11 +248,25 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     gen.add_argument(
         "--max-retries", type=int, default=GENERATION_RETRIES, help="openai: retries per request (with backoff)"
     )
-    out = parser.add_argument_group("reporting")
-    out.add_argument("--model-card", type=Path, help="add the results to this model card (README.md, model-index)")
-    out.add_argument("--report-to", choices=["none", "wandb", "trackio"], default="none")
-    out.add_argument("--project", default="lsrif-eval", help="wandb/trackio project")
-    out.add_argument("--run-name", help="wandb/trackio run name")
+
+
+def backend_options(args: argparse.Namespace) -> dict:
+    """The constructor options of the generator `--backend` names (`eval.generation.create_generator`)."""
+    if args.backend == "transformers":
+        return {"batch_size": args.batch_size}
+    if args.backend == "vllm":
+        return {
+            "tensor_parallel_size": args.tensor_parallel_size,
+            "gpu_memory_utilization": args.gpu_memory_utilization,
+        }
+    return {
+        "base_url": args.base_url,
+        "api_key_env": args.api_key_env,
+        "concurrency": args.concurrency,
+        "timeout": args.timeout,
+        "deadline": args.deadline,
+        "retry": RetryPolicy(max_retries=args.max_retries),
+    }
 
 
 def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -252,31 +287,13 @@ def add_compare_parser(benchmarks: argparse._SubParsersAction) -> argparse.Argum
 
 def request_from_args(args: argparse.Namespace) -> EvalRequest:
     """The EvalRequest the parsed arguments describe; ValueError for invalid sampling settings."""
-    options: dict = {}
-    if args.model is not None:
-        if args.backend == "transformers":
-            options = {"batch_size": args.batch_size}
-        elif args.backend == "vllm":
-            options = {
-                "tensor_parallel_size": args.tensor_parallel_size,
-                "gpu_memory_utilization": args.gpu_memory_utilization,
-            }
-        else:
-            options = {
-                "base_url": args.base_url,
-                "api_key_env": args.api_key_env,
-                "concurrency": args.concurrency,
-                "timeout": args.timeout,
-                "deadline": args.deadline,
-                "retry": RetryPolicy(max_retries=args.max_retries),
-            }
     return EvalRequest(
         output_dir=args.output_dir,
         responses=args.responses,
         model=args.model,
         backend=args.backend,
-        sampling=SamplingParams(args.max_new_tokens, args.temperature, args.top_p, args.seed, args.enable_thinking),
-        backend_options=options,
+        sampling=sampling_from_args(args),
+        backend_options=backend_options(args) if args.model is not None else {},
         answer_policy=AnswerPolicy(args.think_opened_by, args.unclosed_think),
         limit=args.limit,
         allow_missing=args.allow_missing,

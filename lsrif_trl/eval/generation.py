@@ -2,6 +2,9 @@
 
 Every backend turns user prompts into `GenerationResult`s; `run_generation` appends each one to a JSONL file
 as it arrives, so a run that stops (crash, dead server, Ctrl-C) resumes with the prompts not yet answered.
+With `rendered_prompts=True` a prompt is the model's whole input text, chat template already applied (e.g.
+`rewards.think.no_cot_prompt`), sent without adding special tokens (the OpenAI backend: to `/v1/completions`, with
+vLLM's `add_special_tokens: false`), and the answer policy is used as given.
 """
 
 from __future__ import annotations
@@ -133,11 +136,15 @@ class TransformersGenerator(Generator):
         batch_size: int = 8,
         device: str | None = None,
         dtype: str = "auto",
+        rendered_prompts: bool = False,
     ) -> None:
         from transformers import AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
-        super().__init__(model, sampling, answer_policy.for_template(self.tokenizer, sampling.chat_template_kwargs))
+        self.rendered_prompts = rendered_prompts
+        if not rendered_prompts:
+            answer_policy = answer_policy.for_template(self.tokenizer, sampling.chat_template_kwargs)
+        super().__init__(model, sampling, answer_policy)
         self.batch_size = batch_size
         self.device, self.dtype = device, dtype
         if self.tokenizer.pad_token is None:
@@ -168,7 +175,7 @@ class TransformersGenerator(Generator):
         return {i for i in [*eos, self.tokenizer.eos_token_id] if i is not None}
 
     def _format(self, prompt: str) -> str:
-        if not self.tokenizer.chat_template:  # a base model: the prompt is the model input as it is
+        if self.rendered_prompts or not self.tokenizer.chat_template:  # the prompt is the model input as it is
             return prompt
         return self.tokenizer.apply_chat_template(
             [{"role": "user", "content": prompt}],
@@ -226,6 +233,7 @@ class VLLMGenerator(Generator):
         chunk_size: int = 256,
         tensor_parallel_size: int = 1,
         gpu_memory_utilization: float = 0.9,
+        rendered_prompts: bool = False,
     ) -> None:
         try:
             import vllm
@@ -236,6 +244,7 @@ class VLLMGenerator(Generator):
             ) from error
         super().__init__(model, sampling, answer_policy)
         self.chunk_size = chunk_size  # results are written after each chunk, so a crash loses at most one
+        self.rendered_prompts = rendered_prompts
         self._vllm = vllm
         self.engine_args = {
             "tensor_parallel_size": tensor_parallel_size,
@@ -256,11 +265,17 @@ class VLLMGenerator(Generator):
     @functools.cached_property
     def answer_policy(self) -> AnswerPolicy:
         """The requested policy, with `template` when the engine's chat template opens the think block."""
+        if self.rendered_prompts:
+            return self._answer_policy
         return self._answer_policy.for_template(self.llm.get_tokenizer(), self.sampling.chat_template_kwargs)
 
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
+        tokenizer = self.llm.get_tokenizer()
         for chunk in _batches(prompts, self.chunk_size):
-            if self.llm.get_tokenizer().chat_template:
+            if self.rendered_prompts and tokenizer.chat_template:  # the template wrote the special tokens already
+                inputs = [{"prompt_token_ids": tokenizer.encode(p, add_special_tokens=False)} for p in chunk]
+                outputs = self.llm.generate(inputs, self.params, use_tqdm=False)
+            elif tokenizer.chat_template:
                 outputs = self.llm.chat(
                     [[{"role": "user", "content": p}] for p in chunk],
                     self.params,
@@ -279,7 +294,8 @@ class VLLMGenerator(Generator):
 class OpenAIGenerator(Generator):
     """Any server speaking `/v1/chat/completions` (vLLM serve, SGLang, hosted APIs) through `chat.ChatClient`:
     at most `concurrency` requests in flight, each attempt cut after `timeout` seconds wall-clock (reply
-    included), the whole request after `deadline` seconds (None: attempts x timeout + backoff bound it)."""
+    included), the whole request after `deadline` seconds (None: attempts x timeout + backoff bound it).
+    `rendered_prompts`: `/v1/completions` continues each prompt's text as it is."""
 
     backend = "openai"
 
@@ -294,8 +310,11 @@ class OpenAIGenerator(Generator):
         timeout: float = 300.0,
         deadline: float | None = None,
         retry: RetryPolicy | None = None,
+        rendered_prompts: bool = False,
     ) -> None:
         super().__init__(model, sampling, answer_policy)  # the server's template is not visible from here
+        self.rendered_prompts = rendered_prompts
+        self.endpoint = "completions" if rendered_prompts else "chat/completions"
         self.client = ChatClient(
             base_url,
             api_key_env=api_key_env,
@@ -303,10 +322,11 @@ class OpenAIGenerator(Generator):
             timeout=timeout,
             deadline=deadline,
             retry=retry or RetryPolicy(max_retries=GENERATION_RETRIES),
+            endpoint=self.endpoint,
         )
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.client.url.removesuffix("/chat/completions")}
+        return {**super().describe(), "base_url": self.client.url.removesuffix(f"/{self.endpoint}")}
 
     def _messages(self, prompt: str) -> list[dict[str, str]]:
         """The chat messages one request sends (a single user turn; judges of multi-turn benchmarks send more)."""
@@ -314,21 +334,18 @@ class OpenAIGenerator(Generator):
 
     def _payload(self, prompt: str) -> dict[str, Any]:
         s = self.sampling
-        payload: dict[str, Any] = {
-            "model": self.model_name,
-            "messages": self._messages(prompt),
-            "max_tokens": s.max_new_tokens,
-            "temperature": s.temperature,
-            "top_p": s.top_p,
-            "seed": s.seed,
-        }
+        sampling = {"max_tokens": s.max_new_tokens, "temperature": s.temperature, "top_p": s.top_p, "seed": s.seed}
+        if self.rendered_prompts:  # the template already wrote the special tokens (a vLLM extension says so)
+            return {"model": self.model_name, "prompt": prompt, **sampling, "add_special_tokens": False}
+        payload: dict[str, Any] = {"model": self.model_name, "messages": self._messages(prompt), **sampling}
         if s.chat_template_kwargs:  # a vLLM / SGLang extension; sent only when asked for
             payload["chat_template_kwargs"] = s.chat_template_kwargs
         return payload
 
     def generate(self, prompts: Sequence[str]) -> Iterator[GenerationResult]:
         """All prompts in flight at once (bounded by the client); the first failure cancels the rest."""
-        submitted = self.client.submit_all([self._payload(p) for p in prompts], _parse_reply)
+        parse = _parse_text_reply if self.rendered_prompts else _parse_reply
+        submitted = self.client.submit_all([self._payload(p) for p in prompts], parse)
         futures: dict[Future[Reply], str] = dict(zip(submitted, prompts, strict=True))
         try:
             for future in as_completed(futures):
@@ -357,10 +374,24 @@ def _parse_reply(body: Any) -> Reply:
     message = {**reply_message(body), "role": "assistant"}
     if not isinstance(message.get("content"), str | None):
         raise MalformedReply("the reply's message content is not text")
+    return message, *_usage(body)
+
+
+def _parse_text_reply(body: Any) -> Reply:
+    """The same from a `/v1/completions` body, whose first choice holds the continued `text`."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    text = choices[0].get("text") if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+    if not isinstance(text, str):
+        raise MalformedReply("the reply has no choices[0].text")
+    return {"role": "assistant", "content": text}, *_usage(body)
+
+
+def _usage(body: dict[str, Any]) -> tuple[int | None, str | None]:
+    """(completion tokens, finish reason) of a reply, each None when the server did not say."""
     usage = body.get("usage")
     tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
     finish = body["choices"][0].get("finish_reason")
-    return message, tokens if isinstance(tokens, int) else None, finish if isinstance(finish, str) else None
+    return tokens if isinstance(tokens, int) else None, finish if isinstance(finish, str) else None
 
 
 @dataclass

@@ -29,6 +29,8 @@ MISSING_METRIC = "lsrif/soft_missing"
 class StructuredReward:
     """A TRL reward function scoring completions against their logic trees under one `LSRMConfig`."""
 
+    column_sets = (("structure",), ("instruction_id_list", "kwargs"))  # one of these carries a row's tree
+
     def __init__(
         self,
         config: LSRMConfig = DEFAULT_CONFIG,
@@ -92,11 +94,13 @@ class ThinkFormatReward:
     """RAIF's think-format reward: +1 for one non-placeholder `<think>...</think>` before a non-empty answer,
     else -1 (see `rewards.think.think_format_score`)."""
 
+    NAME = "think_format_reward"  # its `__name__`, which TRL logs and passes on as the reward's name
+
     def __init__(self, policy: AnswerPolicy = DEFAULT_POLICY) -> None:
         self.policy = _policy(policy)
         if self.policy.think_opened_by == "none":
             raise ValueError("think_opened_by is 'none': no think block can be opened, so the format rule fails all")
-        self.__name__ = "think_format_reward"
+        self.__name__ = self.NAME
 
     def with_policy(self, policy: AnswerPolicy) -> ThinkFormatReward:
         """This reward reading completions under `policy`."""

@@ -9,6 +9,11 @@ Names (`REWARD_NAMES`):
     raif          RAIF's shape: +2 all pass, -2 none passes, else the fraction passing, [-2, 2]
     mean5         self-supervised IF-RL's shape: 5 x mean constraint score, [0, 5]
     think_format  RAIF's format rule: +1 for one non-placeholder <think>...</think> before the answer, else -1
+    math_accuracy maths rows: 1 if the answer (math-verify, as TRL's accuracy_reward) equals `solution`, else 0
+    math_raif     maths rows, RAIF's shape: +2 equal, -1.5 not, -2 without a \boxed{} answer (rewards.math_answer)
+`answer_reward` is what RAIF's contrast compares samples by: the weighted rewards without the format rules
+(`FORMAT_REWARD_FUNCS`, by function name); the trainer (`training.raif_trainer`) and `lsrif data reference`
+(`eval.reference`) both use it.
 Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override `gamma`, `seq_mode` and `tau` for itself):
     gamma, seq_mode, tau   LSRM's options (`rewards.lsrm.LSRMConfig`; recipe keys `lsrm_gamma`, `lsrm_seq_mode`,
                    `lsrm_tau`)
@@ -25,6 +30,7 @@ name but a dotted import path (`my_pkg.rewards.fn`) is that function of your own
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +39,7 @@ from typing import Any
 
 from lsrif_trl.rewards.functions import StructuredReward, ThinkFormatReward
 from lsrif_trl.rewards.lsrm import AGGREGATIONS, LSRMConfig, SeqMode
+from lsrif_trl.rewards.math_answer import MathAnswerReward
 from lsrif_trl.rewards.soft import SoftScorer
 from lsrif_trl.rewards.think import (
     DEFAULT_POLICY,
@@ -43,7 +50,10 @@ from lsrif_trl.rewards.think import (
     UnclosedPolicy,
 )
 
-REWARD_NAMES = (*AGGREGATIONS, "think_format")
+MATH_REWARDS = {"math_accuracy": "accuracy", "math_raif": "raif"}  # name -> rewards.math_answer shape
+REWARD_NAMES = (*AGGREGATIONS, "think_format", *MATH_REWARDS)
+FORMAT_REWARDS = ("think_format",)  # format rules: left out of the answer reward RAIF's contrast compares
+FORMAT_REWARD_FUNCS = (ThinkFormatReward.NAME,)  # the same rules by their functions' `__name__` (a trainer's names)
 RewardFunc = Callable[..., list[float | None]]
 
 
@@ -115,14 +125,16 @@ def get_reward_func(name: str, **options: Any) -> RewardFunc:
         )
     except ValueError as err:
         raise ValueError(f"reward {name!r}: {err}") from None
-    if name != "think_format":
+    if name in AGGREGATIONS:
         return reward
     if func_name is not None:
-        raise ValueError("reward 'think_format': `func_name` is not supported (use it once per run)")
+        raise ValueError(f"reward {name!r}: `func_name` is not supported (use it once per run)")
     try:
+        if name in MATH_REWARDS:
+            return MathAnswerReward(MATH_REWARDS[name], policy=opts["policy"])
         return ThinkFormatReward(opts["policy"])
     except ValueError as err:
-        raise ValueError(f"reward 'think_format': {err}") from None
+        raise ValueError(f"reward {name!r}: {err}") from None
 
 
 def import_reward_func(path: str) -> RewardFunc:
@@ -167,3 +179,20 @@ def get_reward_funcs(names: Sequence[str | Mapping[str, Any]], **options: Any) -
             raise ValueError(f"two reward functions are both named {func.__name__!r}; give one a `func_name`")
         seen.add(func.__name__)
     return funcs
+
+
+def answer_reward(
+    names: Sequence[str], weights: Sequence[float], scores: Sequence[Sequence[float | None]]
+) -> list[float]:
+    """Per sample, sum_f w_f * r_f over the reward functions named `names` (`__name__`) not in FORMAT_REWARD_FUNCS
+    whose score r_f = `scores[i][f]` is a number (None or NaN is unscored), NaN where none of them scored it."""
+    cols = [f for f, name in enumerate(names) if name not in FORMAT_REWARD_FUNCS]
+    if not cols:
+        raise ValueError(f"needs a reward besides the format reward ({', '.join(FORMAT_REWARDS)}); got {list(names)}")
+    if len(weights) != len(names):
+        raise ValueError(f"{len(weights)} reward weights for {len(names)} reward functions {list(names)}")
+    totals = []
+    for row in scores:
+        scored = [weights[f] * row[f] for f in cols if row[f] is not None and not math.isnan(row[f])]
+        totals.append(math.fsum(scored) if scored else math.nan)
+    return totals

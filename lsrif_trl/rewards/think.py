@@ -11,6 +11,10 @@ A block that never closes has no answer: `unclosed="zero"` (default) makes it sa
 scores the completion's whole text instead. A message whose reasoning comes in a field of its own
 (`reasoning_content`, `reasoning`, `thinking`, as reasoning servers return it) has a closed block: its `content`
 is the answer. Completions may be strings or TRL conversational messages.
+
+RAIF's direct (no-CoT) answer: the prompt ends with an empty think block, `NO_COT_PREFILL`, so the model answers at
+once; what the chat template already opened is not written twice (`no_cot_prefill`), and the rewards read the
+prefill in front of the completion (`with_prefill`). `no_cot_prompt` renders one such prompt as text.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ THINK_OPENED_BY_HELP = (
     "(the chat template; also chosen when the tokenizer's generation prompt ends with <think>)."
 )
 UNCLOSED_HELP = "What a completion whose think block never closes scores: zero (no answer), or the whole text."
+NO_COT_PREFILL = f"{OPEN}\n\n{CLOSE}\n"  # RAIF's empty think block, prefilled so that the model answers directly
 
 
 class CompletionTypeError(TypeError):
@@ -80,6 +85,32 @@ def template_think_opener(tokenizer: Any, chat_template_kwargs: Mapping[str, Any
     if not isinstance(rendered, str) or not rendered.rstrip().endswith(OPEN):
         return ""
     return rendered[rendered.rfind(OPEN) :]
+
+
+def no_cot_prefill(template_opener: str = "") -> str:
+    """What follows the think opener the chat template wrote (`template_think_opener`) in a direct answer's prompt:
+    the rest of `NO_COT_PREFILL`; ValueError for an opener the empty block cannot follow."""
+    if not NO_COT_PREFILL.startswith(template_opener):
+        raise ValueError(f"the chat template opens {template_opener!r}, which the empty think block cannot follow")
+    return NO_COT_PREFILL[len(template_opener) :]
+
+
+def no_cot_prompt(tokenizer: Any, prompt: Any, chat_template_kwargs: Mapping[str, Any] | None = None) -> str:
+    """A direct answer's prompt as text, as TRL's GRPO trainer renders a prompt plus `no_cot_prefill`: chat messages
+    through the chat template with the generation prompt, a plain string as it is (TRL applies no template to it)."""
+    kwargs = dict(chat_template_kwargs or {})
+    text = prompt
+    if not isinstance(prompt, str):
+        text = tokenizer.apply_chat_template(list(prompt), add_generation_prompt=True, tokenize=False, **kwargs)
+    return text + no_cot_prefill(template_think_opener(tokenizer, kwargs))
+
+
+def with_prefill(completion: Any, prefill: str) -> Any:
+    """A direct sample's completion as the rewards read it: the prefill its prompt ended with, then the answer."""
+    if isinstance(completion, str):
+        return prefill + completion
+    message = completion[-1]
+    return [*completion[:-1], {**message, "content": prefill + (message.get("content") or "")}]
 
 
 @dataclass(frozen=True)

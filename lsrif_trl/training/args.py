@@ -11,12 +11,13 @@ the structure-blind baselines, `[raif]` or `[mean5]` for the published anchors' 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from lsrif_trl.data.expert import ExpertConfig
 from lsrif_trl.judges.scorer_args import SoftScorerArguments
 from lsrif_trl.rewards.registry import RewardOptions
 from lsrif_trl.training.freeze import check_freeze_keys
+from lsrif_trl.training.mixture import parse_mixture
 from lsrif_trl.training.raif_args import RaifArguments
 
 Curriculum = Literal["none", "sorted", "max_level"]
@@ -130,12 +131,14 @@ class DataArguments(DatasetArguments):
 @dataclass
 class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, RaifArguments):
     """Data arguments plus the reward functions (registry names), the options they share, the scorer of soft
-    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`) and RAIF's mechanics (`superior_cot*`, `bc_*`)."""
+    constraints (`soft_scorer`, `judge_*`, `soft_rm_*`), RAIF's mechanics (`superior_cot*`, `bc_*`) and dataset
+    mixtures with rewards per source (`dataset_mixture`, `lsrif_trl.training.mixture`)."""
 
     reward_funcs: list[str] = field(
         default_factory=lambda: ["lsrm"],
         metadata={
-            "help": "Reward names from `lsrif_trl.rewards.REWARD_NAMES` (lsrm, flat, all, raif, mean5, think_format)."
+            "help": "Reward names from `lsrif_trl.rewards.REWARD_NAMES` (lsrm, flat, all, raif, mean5, think_format, "
+            "math_accuracy, math_raif)."
         },
     )
     freeze: list[str] = field(
@@ -145,10 +148,47 @@ class GRPOScriptArguments(DataArguments, RewardOptions, SoftScorerArguments, Rai
             "fnmatch patterns over parameter names ('*.layers.0.*'); see `lsrif_trl.training.freeze`."
         },
     )
+    dataset_mixture: dict[str, Any] | None = field(
+        default=None,
+        metadata={
+            "help": "Several datasets in given proportions, each with its own reward functions: `datasets: [{source, "
+            "path, weight, reward_funcs, config, split, columns, prompt_suffix, build_rows, builder}]` and `seed` (see "
+            "`lsrif_trl.training.mixture`); replaces dataset_name and reward_funcs."
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_freeze_keys(self.freeze)
+        self.mixture = parse_mixture(self.dataset_mixture)
+        if self.mixture is None:
+            return
+        entries = self.mixture.reward_entries()
+        if self.reward_funcs not in (["lsrm"], entries):  # the default, or what the sources already say
+            raise ValueError(
+                f"reward_funcs: {self.reward_funcs} next to dataset_mixture; each source names its own reward_funcs, "
+                "so drop the top-level key"
+            )
+        if self.dataset_name is not None or self.dataset_config is not None or self.build_dataset_rows:
+            raise ValueError(
+                "dataset_name / dataset_config / build_dataset_rows: the datasets of dataset_mixture replace them; give "
+                "each source its `path` (and `config`, `build_rows`)"
+            )
+        if self.curriculum != "none":
+            raise ValueError(
+                "curriculum: orders the levels of one builder dataset; use curriculum: none with a mixture"
+            )
+        self.reward_funcs = entries
+
+    def contrast_sources(self) -> frozenset[str] | None:
+        """The sources RAIF's contrast applies to (instruction data), or None for every row (no mixture)."""
+        return None if self.mixture is None else self.mixture.instruction_sources()
+
+    def contrast_rewards(self) -> list[Any]:
+        """The reward entries that score the rows RAIF's contrast applies to."""
+        if self.mixture is None:
+            return list(self.reward_funcs)
+        return [e for s in self.mixture.sources if s.is_instructions for e in s.reward_funcs]
 
 
 @dataclass

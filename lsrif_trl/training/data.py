@@ -155,12 +155,9 @@ def add_system_prompt(dataset, system_prompt: str | None):
     if not isinstance(dataset[0]["prompt"], list):
         raise RecipeError("system_prompt: needs conversational prompts (lists of messages), got plain strings")
 
-    def prepend(prompt: list[dict[str, Any]]) -> dict[str, Any]:
-        if prompt[0]["role"] == "system":
-            return {"prompt": prompt}
-        return {"prompt": [{"role": "system", "content": system_prompt}, *prompt]}
+    from lsrif_trl.data.loading import with_system_prompt
 
-    return dataset.map(prepend, input_columns="prompt")
+    return dataset.map(lambda prompt: {"prompt": with_system_prompt(prompt, system_prompt)}, input_columns="prompt")
 
 
 def prepare_dataset(args: DataArguments, *, validate: bool = True, completion_column: str | None = None):

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lsrif_trl.rewards.registry import FORMAT_REWARDS
 from lsrif_trl.training.errors import RecipeError
-from lsrif_trl.training.superior_cot import FORMAT_REWARDS, SuperiorCoTConfig, parse_reference
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig, parse_reference
 
 
 @dataclass
@@ -59,10 +60,18 @@ class RaifArguments:
     )
     bc_max_length: int = field(default=2048, metadata={"help": "Demonstrations are cut to this many tokens."})
 
-    def superior_cot_config(self, training_args: Any) -> SuperiorCoTConfig | None:
-        """The contrast settings, or None when off; RecipeError for a setting that cannot work."""
+    def superior_cot_config(
+        self, training_args: Any, sources: frozenset[str] | None = None
+    ) -> SuperiorCoTConfig | None:
+        """The contrast settings, or None when off; RecipeError for a setting that cannot work. `sources`: the
+        mixture's sources it applies to (None: every row)."""
         if not self.superior_cot:
             return None
+        if sources is not None and not sources:
+            raise RecipeError(
+                "superior_cot: no source of dataset_mixture is scored by a tree reward (lsrm, flat, all, raif, mean5), "
+                "so the contrast applies to no row; set superior_cot: false"
+            )
         if getattr(training_args, "use_vllm", False) and getattr(training_args, "vllm_mode", "") == "server":
             raise RecipeError(
                 "superior_cot: vLLM server mode generates a whole group from one prompt, so the empty think block "
@@ -70,7 +79,7 @@ class RaifArguments:
             )
         try:
             kind, column = parse_reference(self.superior_cot_reference)
-            return SuperiorCoTConfig(training_args.num_generations, self.no_cot_fraction, kind, column)
+            return SuperiorCoTConfig(training_args.num_generations, self.no_cot_fraction, kind, column, sources)
         except ValueError as err:
             raise RecipeError(str(err)) from None
 

@@ -10,6 +10,8 @@ With advantage 0 the clipped surrogate of a sample is exactly 0, so it adds no p
   would remove them from it, and their KL term too, which RAIF keeps).
 - KL: TRL's estimator is k3, exp(ref - logp) - (ref - logp) - 1, added per token inside the loss, as RAIF's `k3`
   setting; RAIF's clip epsilon is 0.2 on both sides, TRL's `epsilon` (0.2) and `epsilon_high` (default = epsilon).
+With a dataset mixture, only the prompts of instruction sources (`SuperiorCoTConfig.sources`) get direct samples and
+the contrast; every other prompt's n samples reason and stay in the loss, as plain GRPO's do.
 vLLM server mode generates a group from one deduplicated prompt, so the prefill cannot differ within a group there;
 the recipe refuses that combination before any model loads.
 
@@ -30,8 +32,11 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
+from lsrif_trl.rewards.registry import FORMAT_REWARD_FUNCS, answer_reward
+from lsrif_trl.rewards.think import no_cot_prefill, with_prefill
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll
-from lsrif_trl.training.superior_cot import FORMAT_REWARDS, NO_COT_PREFILL, SuperiorCoTConfig, contrast_keep
+from lsrif_trl.training.mixture import SOURCE_COLUMN
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig, contrast_keep
 
 BC_STATE_FILE = "bc_state.json"
 
@@ -57,11 +62,9 @@ class RaifGRPOTrainer(GRPOTrainer):
         self.bc_coef = bc_coef
         if superior_cot is not None and superior_cot.num_generations != self.num_generations:
             raise ValueError("superior_cot: its num_generations differs from the trainer's")
-        if not NO_COT_PREFILL.startswith(template_opener):
-            raise ValueError(f"the chat template opens {template_opener!r}, which the empty think block cannot follow")
         # What follows the template's own opener in a direct sample's assistant turn: its prompt tokens end with it,
         # and the reward functions read it in front of the completion (the answer policy knows the opener).
-        self._prefill = NO_COT_PREFILL[len(template_opener) :]
+        self._prefill = no_cot_prefill(template_opener)
         self._prefill_ids = self.processing_class(self._prefill, add_special_tokens=False)["input_ids"]
         self._no_cot_local: list[bool] | None = None
         self._rewards_per_func: torch.Tensor | None = None
@@ -79,7 +82,7 @@ class RaifGRPOTrainer(GRPOTrainer):
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         if self._no_cot_local is not None:
             completions = [
-                _with_prefill(c, self._prefill) if direct else c
+                with_prefill(c, self._prefill) if direct else c
                 for c, direct in zip(completions, self._no_cot_local, strict=True)
             ]
         self._rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -90,37 +93,52 @@ class RaifGRPOTrainer(GRPOTrainer):
         if config is None or not self.model.training:
             return super()._generate_and_score_completions(inputs)
         start = self.accelerator.process_index * len(inputs)
-        self._no_cot_local = [config.is_no_cot(start + i) for i in range(len(inputs))]
+        contrasted_local = [config.applies(row.get(SOURCE_COLUMN)) for row in inputs]  # a mixture's non-instruction
+        self._no_cot_local = [  # rows reason in every sample (RAIF contrasts instruction prompts only)
+            config.is_no_cot(start + i) and contrasted_local[i] for i in range(len(inputs))
+        ]
         try:
             output = super()._generate_and_score_completions(inputs)
         finally:
             self._no_cot_local = None
         rewards = self._rewards_per_func
         names = list(self.reward_func_names)
-        weights = self.reward_weights.to(rewards.device)
-        answer_cols = [i for i, n in enumerate(names) if n not in FORMAT_REWARDS]
-        format_cols = [i for i, n in enumerate(names) if n in FORMAT_REWARDS]
-        answer = _weighted(rewards, weights, answer_cols)
+        format_cols = [i for i, n in enumerate(names) if n in FORMAT_REWARD_FUNCS]
+        try:
+            scores = answer_reward(names, self.reward_weights.tolist(), rewards.tolist())
+        except ValueError as err:
+            raise ValueError(f"superior_cot: {err}") from None
+        answer = torch.tensor(scores, dtype=rewards.dtype, device=rewards.device)
         format_ok = (rewards[:, format_cols] >= 0).all(dim=1) if format_cols else torch.ones_like(answer).bool()
+        contrasted = gather_object(contrasted_local)
         reference = None
         if config.reference == "column":
             local = [row.get(config.reference_column) for row in inputs]
-            reference = [_as_float(v, config.reference_column) for v in gather_object(local)]
-        result = contrast_keep(config, answer.tolist(), format_ok.tolist(), reference)
+            reference = [
+                _as_float(v, config.reference_column) if applies else None
+                for v, applies in zip(gather_object(local), contrasted, strict=True)
+            ]
+        result = contrast_keep(config, answer.tolist(), format_ok.tolist(), reference, contrasted)
         keep = torch.tensor(result.keep, device=output["advantages"].device)
         local_keep = keep[start : start + len(inputs)]
         output["advantages"] = output["advantages"] * local_keep.to(output["advantages"].dtype)
-        self._log_contrast(answer, keep, result.masked_prompts)
+        self._log_contrast(answer, keep, result.masked_prompts, contrasted)
         return output
 
-    def _log_contrast(self, answer: torch.Tensor, keep: torch.Tensor, masked_prompts: Sequence[bool]) -> None:
+    def _log_contrast(
+        self, answer: torch.Tensor, keep: torch.Tensor, masked_prompts: Sequence[bool], contrasted: Sequence[bool]
+    ) -> None:
+        """The contrast's metrics over the contrasted prompts of the batch (NaN, which TRL skips, when none was)."""
         config = self.superior_cot
-        direct = torch.tensor([config.is_no_cot(i) for i in range(len(answer))], device=answer.device)
+        on = torch.tensor(list(contrasted), device=answer.device)
+        direct = torch.tensor([config.is_no_cot(i) for i in range(len(answer))], device=answer.device) & on
+        prompts = [m for m, c in zip(masked_prompts, contrasted[:: config.num_generations], strict=True) if c]
         metrics = self._metrics["train"]
-        metrics["lsrif/superior_cot/keep_ratio"].append(keep.float().mean().item())
-        metrics["lsrif/superior_cot/no_cot_fraction"].append(direct.float().mean().item())
-        metrics["lsrif/superior_cot/masked_prompts"].append(sum(masked_prompts) / len(masked_prompts))
-        metrics["lsrif/superior_cot/cot_reward"].append(_nanmean(answer[~direct]))
+        metrics["lsrif/superior_cot/contrasted_prompts"].append(on.float().mean().item())
+        metrics["lsrif/superior_cot/keep_ratio"].append(_nanmean(keep[on].float()))
+        metrics["lsrif/superior_cot/no_cot_fraction"].append(_nanmean(direct[on].float()))
+        metrics["lsrif/superior_cot/masked_prompts"].append(sum(prompts) / len(prompts) if prompts else math.nan)
+        metrics["lsrif/superior_cot/cot_reward"].append(_nanmean(answer[on & ~direct]))
         metrics["lsrif/superior_cot/no_cot_reward"].append(_nanmean(answer[direct]))
 
     # --- behaviour cloning --------------------------------------------------------------------------------------
@@ -150,24 +168,6 @@ class RaifGRPOTrainer(GRPOTrainer):
                     self.expert_stream.consumed = int(json.load(f)["consumed"])
             else:
                 print(f"warning: {checkpoint} has no {BC_STATE_FILE}: the expert stream restarts from its beginning")
-
-
-def _with_prefill(completion: Any, prefill: str) -> Any:
-    """The completion as the reward functions see it: the empty think block the prompt carried, then the answer."""
-    if isinstance(completion, str):
-        return prefill + completion
-    message = completion[-1]
-    return [*completion[:-1], {**message, "content": prefill + (message.get("content") or "")}]
-
-
-def _weighted(rewards: torch.Tensor, weights: torch.Tensor, cols: list[int]) -> torch.Tensor:
-    """Weighted sum of the chosen reward columns per sample; NaN where none of them scored the sample."""
-    if not cols:
-        raise ValueError("superior_cot needs at least one reward besides the format reward")
-    part = rewards[:, cols] * weights[cols].unsqueeze(0)
-    total = part.nansum(dim=1)
-    total[torch.isnan(rewards[:, cols]).all(dim=1)] = torch.nan
-    return total
 
 
 def _as_float(value: Any, column: str | None) -> float:

@@ -27,6 +27,11 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
         funcs = script_args.build(script_args.reward_funcs, soft_scorer=soft_scorer, soft_scored=soft_scored)
     except ValueError as err:
         raise RecipeError(f"reward_funcs: {err}") from None
+    mixture = getattr(script_args, "mixture", None)
+    if mixture is not None:  # each function scores only the rows of the sources that list it
+        from lsrif_trl.training.mixture import route_rewards
+
+        funcs = route_rewards(funcs, mixture)
     weights = training_args.reward_weights
     if weights is not None and len(weights) != len(funcs):
         raise RecipeError(

@@ -1,8 +1,9 @@
 """RAIF's sample-wise contrast ("superior CoT"): keep a reasoning sample in the policy loss only when it helps.
 
 Per prompt, GRPO draws n samples; the last k = n * no_cot_fraction of each group answer directly (their prompt
-is prefilled with an empty think block, `NO_COT_PREFILL`), the others reason first. All n are scored and all n
-enter the group mean and std of the advantage. Then, with `answer` the reward without the format term:
+is prefilled with an empty think block, `lsrif_trl.rewards.think.NO_COT_PREFILL`), the others reason first. All n
+are scored and all n enter the group mean and std of the advantage. Then, with `answer` the reward without the
+format term (`lsrif_trl.rewards.registry.answer_reward`):
 
     keep_i = False                                     for a no-CoT sample
     keep_i = True                                      for a CoT sample whose format reward failed (< 0)
@@ -19,9 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-NO_COT_PREFILL = "<think>\n\n</think>\n"
 REFERENCES = ("none", "online", "column")  # `column` is written `column NAME` (or `column:NAME`) in a recipe
-FORMAT_REWARDS = ("think_format",)  # reward names left out of the answer reward the contrast compares
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,15 @@ class SuperiorCoTConfig:
 
     `reference`: `none` (only the "all CoT worse" rule), `online` (the mean answer reward of the prompt's own no-CoT
     samples in this batch) or `column` (an offline per-row value in `reference_column`, e.g. from
-    `lsrif data reference`, on the answer reward's scale)."""
+    `lsrif data reference`, on the scale of `answer_reward`). `sources`: with a dataset mixture, the sources whose
+    prompts are contrasted (RAIF contrasts instruction-following prompts only); a prompt of any other source generates
+    all n samples with reasoning and keeps them all, as plain GRPO does."""
 
     num_generations: int
     no_cot_fraction: float = 0.25
     reference: str = "none"
     reference_column: str | None = None
+    sources: frozenset[str] | None = None  # a mixture's sources it applies to (instruction data); None: every row
 
     def __post_init__(self) -> None:
         if self.reference not in REFERENCES:
@@ -57,6 +59,10 @@ class SuperiorCoTConfig:
     def is_no_cot(self, global_index: int) -> bool:
         """Whether the sample at this position of the global generation batch is a direct (no-CoT) one."""
         return global_index % self.num_generations >= self.num_generations - self.no_cot_per_group
+
+    def applies(self, source: str | None) -> bool:
+        """Whether the contrast applies to a row of this `source` (every row without a mixture)."""
+        return self.sources is None or source in self.sources
 
 
 def parse_reference(value: str) -> tuple[str, str | None]:
@@ -80,11 +86,14 @@ def contrast_keep(
     answer: Sequence[float],
     format_ok: Sequence[bool],
     reference: Sequence[float | None] | None = None,
+    contrasted: Sequence[bool] | None = None,
 ) -> ContrastResult:
     """Apply the rules of the module docstring to a whole generation batch (groups of `num_generations` in order).
 
     `reference` holds one value per sample (the row's offline value) for `column`; it is ignored otherwise. A NaN
-    answer (no reward function scored the sample) never beats a reference and never counts in the group rule."""
+    answer (no reward function scored the sample) never beats a reference and never counts in the group rule.
+    `contrasted` says per sample whether its prompt is contrasted (default: all); a group that is not keeps every
+    sample and is not a masked prompt."""
     n = config.num_generations
     if len(answer) % n or len(answer) != len(format_ok):
         raise ValueError(f"expected whole groups of {n} samples with one format flag each, got {len(answer)}")
@@ -92,6 +101,10 @@ def contrast_keep(
     masked_prompts: list[bool] = []
     for start in range(0, len(answer), n):
         group = range(start, start + n)
+        if contrasted is not None and not contrasted[start]:
+            keep += [True] * n
+            masked_prompts.append(False)
+            continue
         cot = [i for i in group if not config.is_no_cot(i)]
         direct = [i for i in group if config.is_no_cot(i)]
         cot_scores = [answer[i] for i in cot if not math.isnan(answer[i])]

@@ -8,6 +8,12 @@ def test_chat_url_is_built_from_a_v1_base_or_kept_when_already_full():
     assert chat_completions_url("http://h:8000/v1/chat/completions") == "http://h:8000/v1/chat/completions"
 
 
+def test_the_completions_url_comes_from_the_same_base_or_from_either_full_url():
+    for given in ("http://h:8000/v1", "http://h:8000/v1/completions", "http://h:8000/v1/chat/completions"):
+        assert chat_completions_url(given, "completions") == "http://h:8000/v1/completions"
+    assert chat_completions_url("http://h:8000/v1/completions") == "http://h:8000/v1/chat/completions"
+
+
 def test_backoff_doubles_with_jitter_and_is_capped():
     policy = RetryPolicy(initial_backoff=1.0, max_backoff=5.0, rng=random.Random(0))
     for attempt, full in [(0, 1.0), (1, 2.0), (2, 4.0), (5, 5.0)]:

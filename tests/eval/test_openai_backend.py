@@ -39,6 +39,22 @@ def generator(server, **options) -> OpenAIGenerator:
 PROMPTS = [f"prompt {i}" for i in range(6)]
 
 
+def test_rendered_prompts_are_continued_as_text_by_the_completions_endpoint(serve, tmp_path: Path) -> None:
+    def text_completion(body, n):
+        return 200, {"choices": [{"text": f" then {body['prompt']}", "finish_reason": "length"}]}, {}, 0.0
+
+    server = serve(text_completion)
+    gen = generator(server, rendered_prompts=True)
+    stats = run_generation(gen, ["<|user|>hi<|assistant|><think>\n\n</think>\n"], tmp_path / "r.jsonl")
+    assert server.paths == ["/v1/completions"]
+    body = server.requests[0]
+    assert body["prompt"] == "<|user|>hi<|assistant|><think>\n\n</think>\n" and "messages" not in body
+    assert body["add_special_tokens"] is False and body["max_tokens"] == 32
+    row = read_responses(tmp_path / "r.jsonl")[body["prompt"]]
+    assert row["response"] == " then " + body["prompt"] and row["finish_reason"] == "length"
+    assert stats.to_dict()["extra"]["base_url"] == server.base_url
+
+
 def test_every_prompt_is_answered_once_and_written_with_tokens_per_second(serve, tmp_path: Path) -> None:
     server = serve(lambda body, n: (200, completion(body), {}, 0.0))
     stats = run_generation(generator(server), PROMPTS, tmp_path / "responses.jsonl")

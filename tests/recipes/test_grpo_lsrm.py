@@ -18,6 +18,7 @@ from lsrif_trl.tiny import MARKER, build_tiny_model
 from lsrif_trl.training.args import GRPOScriptArguments
 from lsrif_trl.training.config import REPO_ROOT, RecipeError, validate_recipe
 from lsrif_trl.training.data import add_system_prompt, apply_curriculum
+from lsrif_trl.training.mixture import parse_mixture
 from lsrif_trl.training.rewards import check_rewards
 from lsrif_trl.training.run import load_model_inputs
 
@@ -137,7 +138,9 @@ def test_every_reward_a_recipe_builds_pickles(recipe):
 def test_instruct_recipes_score_the_whole_completion_and_reasoning_recipes_let_the_model_open_think():
     for path in sorted((REPO_ROOT / "recipes").glob("*/grpo_*.yaml")):
         config = yaml.safe_load(path.read_text())
-        reasoning = "think_format" in config["reward_funcs"]  # the reasoning recipes add RAIF's format rule
+        mixture = parse_mixture(config.get("dataset_mixture"))  # a mixture's sources name the rewards
+        rewards = mixture.reward_entries() if mixture else config["reward_funcs"]
+        reasoning = "think_format" in rewards  # the reasoning recipes add RAIF's format rule
         assert reasoning == ("deepseek" in path.parent.name or "qwen3" in path.parent.name or "raif" in path.name)
         assert config.get("think_opened_by") == ("completion" if reasoning else "none"), path
 

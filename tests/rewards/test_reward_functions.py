@@ -1,6 +1,7 @@
 """The TRL reward functions: signature, columns, conversational input, strange completions, metrics, registry."""
 
 import json
+import math
 import pickle
 
 import pytest
@@ -344,3 +345,14 @@ def test_real_ifeval_constraints_score_with_strict_semantics():
     ]
     rewards, _ = call(get_reward_func("lsrm"), completions, [tree] * 3)
     assert rewards == [1.0, pytest.approx((0 + 0.5 + 0.5) / 3), pytest.approx(1 / 3)]
+
+
+def test_the_answer_reward_sums_the_weighted_rewards_without_the_format_rule_by_the_names_a_trainer_sees():
+    from lsrif_trl.rewards.registry import answer_reward
+
+    names = [f.__name__ for f in get_reward_funcs(["raif", "think_format", "lsrm"])]  # TRL's reward_func_names
+    scores = [[2.0, -1.0, 1.0], [None, 1.0, 0.5], [None, 1.0, float("nan")]]
+    assert answer_reward(names, [1.0, 1.0, 0.5], scores)[:2] == [2.5, 0.25]
+    assert math.isnan(answer_reward(names, [1.0, 1.0, 0.5], scores)[2])  # no answer reward scored it
+    with pytest.raises(ValueError, match="needs a reward besides the format reward"):
+        answer_reward(["think_format_reward"], [1.0], [[1.0]])

@@ -6,10 +6,14 @@ import pytest
 
 from lsrif_trl.rewards.think import (
     MODEL_REPLY,
+    NO_COT_PREFILL,
     AnswerPolicy,
     CompletionTypeError,
+    no_cot_prefill,
+    no_cot_prompt,
     template_think_opener,
     think_format_score,
+    with_prefill,
 )
 
 NONE, COMPLETION, TEMPLATE = AnswerPolicy("none"), AnswerPolicy("completion"), AnswerPolicy("template")
@@ -115,6 +119,29 @@ def test_a_template_that_opens_think_turns_the_policy_to_template():
     assert template_think_opener(opener, {"enable_thinking": False}) == ""  # a closed empty block opens nothing
     assert AnswerPolicy("none").for_template(_Tokenizer("")) == AnswerPolicy("none")
     assert template_think_opener(type("NoTemplate", (), {"chat_template": None})()) == ""
+
+
+def test_a_direct_answers_prompt_ends_with_the_empty_think_block_whoever_opened_it():
+    assert NO_COT_PREFILL == "<think>\n\n</think>\n"
+    messages = [{"role": "user", "content": "hi"}]
+    assert no_cot_prompt(_Tokenizer(""), messages) == "<|user|>hi<|assistant|>" + NO_COT_PREFILL
+    # The template already wrote `<think>\n`: only the rest of the block follows, never a second opener.
+    assert no_cot_prefill("<think>\n") == "\n</think>\n"
+    assert no_cot_prompt(_Tokenizer("<think>\n"), messages) == "<|user|>hi<|assistant|><think>\n\n</think>\n"
+    # A plain-string prompt is the model input as it is (TRL applies no template to it).
+    assert no_cot_prompt(_Tokenizer(""), "Say hi.") == "Say hi." + NO_COT_PREFILL
+    with pytest.raises(ValueError, match="cannot follow"):
+        no_cot_prefill("<think>\nI will reason")
+
+
+def test_the_rewards_read_a_direct_answer_behind_its_prefill_and_score_the_answer_alone():
+    prefill = no_cot_prefill("<think>\n")
+    assert with_prefill("Answer.", prefill) == "\n</think>\nAnswer."
+    message = with_prefill([{"role": "assistant", "content": "Answer."}], NO_COT_PREFILL)
+    assert message == [{"role": "assistant", "content": NO_COT_PREFILL + "Answer."}]
+    assert TEMPLATE.answer(with_prefill("a </think> b", prefill)) == "\na </think> b"  # all of it is the answer
+    assert COMPLETION.answer(message) == "\nAnswer."
+    assert think_format_score(message, COMPLETION) == -1.0  # an empty block is a placeholder: the format fails
 
 
 def test_the_policy_pickles():

@@ -9,10 +9,12 @@ from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import GRPOConfig
 
+from lsrif_trl.rewards.functions import ThinkFormatReward
+from lsrif_trl.rewards.think import NO_COT_PREFILL, AnswerPolicy
 from lsrif_trl.tiny import build_tiny_model
 from lsrif_trl.training.behaviour_cloning import ExpertStream, token_nll, tokenize_demonstration
 from lsrif_trl.training.raif_trainer import BC_STATE_FILE, RaifGRPOTrainer
-from lsrif_trl.training.superior_cot import NO_COT_PREFILL, SuperiorCoTConfig
+from lsrif_trl.training.superior_cot import SuperiorCoTConfig
 
 pytestmark = pytest.mark.slow
 N = 4  # generations per prompt; the last one of each group answers directly
@@ -33,10 +35,11 @@ def tiny(tmp_path_factory):
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
-def make_trainer(tiny, tmp_path, reward, superior_cot=True, expert_stream=None, beta=0.0, **extra):
-    dataset = Dataset.from_list(
-        [{"prompt": [{"role": "user", "content": f"Say something about topic {i}."}]} for i in range(4)]
-    )
+def make_trainer(
+    tiny, tmp_path, reward, superior_cot=True, expert_stream=None, beta=0.0, rows=None, sources=None, **extra
+):
+    rows = rows or [{"prompt": [{"role": "user", "content": f"Say something about topic {i}."}]} for i in range(4)]
+    dataset = Dataset.from_list(rows)
     args = GRPOConfig(
         output_dir=str(tmp_path / "out"),
         use_cpu=True,
@@ -51,10 +54,10 @@ def make_trainer(tiny, tmp_path, reward, superior_cot=True, expert_stream=None, 
         seed=0,
         **extra,
     )
-    config = SuperiorCoTConfig(num_generations=N, no_cot_fraction=0.25) if superior_cot else None
+    config = SuperiorCoTConfig(num_generations=N, no_cot_fraction=0.25, sources=sources) if superior_cot else None
     return RaifGRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(tiny),
-        reward_funcs=[reward],
+        reward_funcs=reward if isinstance(reward, list) else [reward],
         args=args,
         train_dataset=dataset,
         processing_class=AutoTokenizer.from_pretrained(tiny),
@@ -85,6 +88,24 @@ def test_direct_samples_carry_the_empty_think_block_and_all_samples_enter_the_ad
     assert metrics["lsrif/superior_cot/no_cot_reward"] == [1.0]
     assert metrics["lsrif/superior_cot/cot_reward"] == [0.0]
     assert metrics["lsrif/superior_cot/masked_prompts"] == [0.0]
+
+
+def direct_wins(prompts, completions, **kwargs):
+    """1.0 for a direct sample; its group's reasoning samples 0.5, 0.2 and 0.2, so every one of them is worse."""
+    return [1.0 if c[-1]["content"].startswith(NO_COT_PREFILL) else 0.5 if i % N == 0 else 0.2
+            for i, c in enumerate(completions)]  # fmt: skip
+
+
+def test_the_format_reward_is_left_out_of_the_contrast_and_a_format_failure_keeps_its_sample(tiny, tmp_path):
+    # The tiny model writes no think block, so every reasoning sample fails RAIF's format rule (-1).
+    trainer = make_trainer(tiny, tmp_path, [direct_wins, ThinkFormatReward(AnswerPolicy("completion"))])
+    out = trainer._generate_and_score_completions(generation_batch(trainer))
+    metrics = trainer._metrics["train"]
+    assert metrics["lsrif/superior_cot/cot_reward"] == [pytest.approx(0.3)]  # direct_wins alone: (0.5+0.2+0.2)/3
+    assert metrics["lsrif/superior_cot/no_cot_reward"] == [1.0]
+    assert metrics["lsrif/superior_cot/masked_prompts"] == [1.0]  # every reasoning sample is worse...
+    assert metrics["lsrif/superior_cot/keep_ratio"] == [0.75]  # ...but fails the format, so it stays
+    assert torch.all(out["advantages"][[0, 1, 2, 4, 5, 6]] != 0)
 
 
 def param_grads(trainer, inputs):
@@ -175,3 +196,25 @@ def test_the_stream_cycles_in_a_seeded_order_and_shards_by_process(tiny):
     assert again.next_batch(pad)["input_ids"].tolist() == seen_a[1]
     with pytest.raises(ValueError, match="bc_batch_size"):
         ExpertStream(demos, batch_size=4, world_size=2)
+
+
+def test_a_mixtures_maths_prompt_gets_no_direct_sample_and_keeps_every_sample_in_the_loss(tiny, tmp_path):
+    rows = [
+        {"prompt": [{"role": "user", "content": "Describe a cat."}], "data_source": "instructions"},
+        {"prompt": [{"role": "user", "content": "What is 2 + 3?"}], "data_source": "math"},
+    ]
+    trainer = make_trainer(tiny, tmp_path, cot_first_wins, rows=rows, sources=frozenset({"instructions"}))
+    batch = generation_batch(trainer)
+    out = trainer._generate_and_score_completions(batch)
+    sources = [row["data_source"] for row in batch]
+    assert sorted(set(sources)) == ["instructions", "math"]
+    prefill = trainer._prefill_ids
+    ends = [out["prompt_ids"][i, -len(prefill) :].tolist() == prefill for i in range(2 * N)]
+    assert ends == [s == "instructions" and i % N == N - 1 for i, s in enumerate(sources)]
+    # Rewards [1, .5, .5, .5] per group: the instruction prompt's direct sample leaves the loss, the maths one stays.
+    last = {sources[i]: out["advantages"][i].item() for i in range(N - 1, 2 * N, N)}
+    assert last["instructions"] == 0.0 and last["math"] < 0.0
+    metrics = trainer._metrics["train"]
+    assert metrics["lsrif/superior_cot/contrasted_prompts"] == [0.5]
+    assert metrics["lsrif/superior_cot/no_cot_fraction"] == [0.25]  # of the contrasted prompt's samples
+    assert metrics["lsrif/superior_cot/keep_ratio"] == [0.75]

@@ -84,3 +84,18 @@ def test_an_unscored_sample_never_beats_a_reference_and_is_left_out_of_the_group
 def test_a_batch_of_partial_groups_is_refused():
     with pytest.raises(ValueError, match="whole groups"):
         contrast_keep(config(), [0.1] * 6, [True] * 6)
+
+
+def test_a_prompt_the_contrast_does_not_apply_to_keeps_every_sample():
+    # Two identical groups where the "all CoT worse" rule fires; only the first prompt is contrasted (RAIF: the
+    # instruction prompt, not the maths one), so the second keeps all four samples, its last one included.
+    answer = [0.1, 0.2, 0.0, 0.9] * 2
+    result = contrast_keep(config(), answer, [True] * 8, contrasted=[True] * 4 + [False] * 4)
+    assert result.keep == [False, False, False, False] + [True] * 4
+    assert result.masked_prompts == [True, False]
+
+
+def test_a_mixture_contrasts_the_rows_of_its_instruction_sources_only():
+    c = SuperiorCoTConfig(num_generations=4, sources=frozenset({"instructions"}))
+    assert c.applies("instructions") and not c.applies("math") and not c.applies(None)
+    assert config().applies("math")  # no mixture: every row
