@@ -83,6 +83,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     expert.add_argument(
         "--wrong-branch", type=float, default=0.0, help="probability of following a conditional's inactive branch"
     )
+    expert.add_argument(
+        "--reasoning", action="store_true",
+        help="open each completion with a <think> block planning it (conditions as read, leaves to satisfy)",
+    )  # fmt: skip
     expert.add_argument("--seed", type=int, default=0)
     expert.add_argument(
         "--base-sentences", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"),
@@ -243,7 +247,7 @@ def run_expert(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     try:
-        config = ExpertConfig(noise=args.noise, wrong_branch=args.wrong_branch)
+        config = ExpertConfig(noise=args.noise, wrong_branch=args.wrong_branch, reasoning=args.reasoning)
     except ValueError as err:
         print(f"error: --{str(err).split('=')[0].replace('_', '-')}: {err}", file=sys.stderr)
         return EXIT_INVALID

@@ -7,7 +7,10 @@ Each hard constraint rewrites a text to satisfy itself (`Constraint.satisfy`). F
    punctuation, openings and closings, wrappers, letter case), ties in a seeded shuffle, so later rewrites keep
    what earlier ones made true (a case change keeps every word, a quotation wraps a finished layout);
 4. applies each kept leaf's rewrite to a base text, then re-applies, in the same order, the rewrites of kept
-   leaves that the constraints' own strict verifiers still reject, for at most `max_rounds` rounds.
+   leaves that the constraints' own strict verifiers still reject, for at most `max_rounds` rounds;
+5. with `reasoning`, opens the completion with a think block that plans the answer: each condition as it was read
+   (a misread one is planned wrong, as the answer then follows it) and every followed leaf, dropped ones included
+   (the plan was right, the execution slipped), so a reasoning model can be cloned from the same demonstrations.
 Everything is drawn from the caller's `random.Random`, so the answer is a pure function of tree, base and seed.
 Soft leaves (no verifier) and constraints without an expert are left to chance and reported.
 """
@@ -22,6 +25,7 @@ from typing import Any
 from lsrif_trl.constraints import rewriting
 from lsrif_trl.constraints.registry import get_constraint
 from lsrif_trl.constraints.scoring import follows_strict
+from lsrif_trl.rewards.think import CLOSE, OPEN
 from lsrif_trl.structure import ConditionalNode, ConstraintNode, Node, active_leaves, children_of
 from lsrif_trl.trees import row_tree
 
@@ -35,6 +39,7 @@ class ExpertConfig:
     noise: float = 0.0
     wrong_branch: float = 0.0
     max_rounds: int = DEFAULT_MAX_ROUNDS
+    reasoning: bool = False  # open each completion with a think block planning the answer (module doc, step 5)
 
     def __post_init__(self) -> None:
         for name in ("noise", "wrong_branch"):
@@ -54,6 +59,12 @@ class ExpertAnswer:
     dropped: tuple[ConstraintNode, ...]
     unsupported: tuple[ConstraintNode, ...]
     wrong_branches: int
+    reasoning: str = ""  # the think block's text (ExpertConfig.reasoning), not part of the checked answer
+
+    @property
+    def completion(self) -> str:
+        """What a model is cloned on: the answer, behind its think block when there is reasoning."""
+        return f"{OPEN}\n{self.reasoning}\n{CLOSE}\n{self.text}" if self.reasoning else self.text
 
     @property
     def satisfied(self) -> bool:
@@ -61,10 +72,28 @@ class ExpertAnswer:
         return all(follows_strict(self.text, leaf.id, leaf.kwargs) for leaf in self.rewritten)
 
 
-def followed_leaves(tree: Node, rng: random.Random, wrong_branch: float = 0.0) -> tuple[list[ConstraintNode], int]:
-    """The leaves the expert follows (each conditional's active branch, or the other one with probability
-    `wrong_branch` when it exists) and how many conditionals it misread."""
-    out: list[ConstraintNode] = []
+@dataclass(frozen=True)
+class Plan:
+    """The leaves the expert follows, how many conditionals it misread, and its plan as reasoning lines."""
+
+    leaves: tuple[ConstraintNode, ...]
+    wrong_branches: int
+    lines: tuple[str, ...]
+
+
+def leaf_label(leaf: ConstraintNode) -> str:
+    """A leaf as one short plan line: its constraint's name and its kwargs' values."""
+    name = leaf.id.split(":")[-1].replace("_", " ")
+    parts = [v if isinstance(v, list | tuple) else [v] for v in leaf.kwargs.values()]
+    values = ", ".join(str(value) for part in parts for value in part)
+    return f"{name}: {values}" if values else name
+
+
+def plan(tree: Node, rng: random.Random, wrong_branch: float = 0.0) -> Plan:
+    """Walk `tree` as the expert does: each conditional's active branch, or the other one with probability
+    `wrong_branch` when it exists (a misread condition, planned as read)."""
+    leaves: list[ConstraintNode] = []
+    lines: list[str] = []
     wrong = 0
 
     def walk(node: Node | None) -> None:
@@ -72,20 +101,27 @@ def followed_leaves(tree: Node, rng: random.Random, wrong_branch: float = 0.0) -
         if node is None:
             return
         if isinstance(node, ConstraintNode):
-            out.append(node)
+            leaves.append(node)
+            lines.append(f"- {leaf_label(node)}")
         elif isinstance(node, ConditionalNode):
             inactive = node.else_ if node.active == "then" else node.then
-            if wrong_branch > 0 and inactive is not None and rng.random() < wrong_branch:
-                wrong += 1
-                walk(inactive)
-            else:
-                walk(node.active_branch)
+            misread = wrong_branch > 0 and inactive is not None and rng.random() < wrong_branch
+            wrong += misread
+            reads_then = (node.active == "then") != misread
+            lines.append(f"{node.condition}: {'yes' if reads_then else 'no'}")
+            walk(node.then if reads_then else node.else_)
         else:
             for child in children_of(node):
                 walk(child)
 
     walk(tree)
-    return out, wrong
+    return Plan(tuple(leaves), wrong, tuple(lines))
+
+
+def followed_leaves(tree: Node, rng: random.Random, wrong_branch: float = 0.0) -> tuple[list[ConstraintNode], int]:
+    """The leaves the expert follows and how many conditionals it misread (`plan` without its lines)."""
+    walked = plan(tree, rng, wrong_branch)
+    return list(walked.leaves), walked.wrong_branches
 
 
 def _phase(leaf: ConstraintNode) -> int:
@@ -94,9 +130,9 @@ def _phase(leaf: ConstraintNode) -> int:
 
 def expert_answer(tree: Node, base: str, rng: random.Random, config: ExpertConfig = ExpertConfig()) -> ExpertAnswer:
     """The expert's answer to `tree`, rewriting `base` (see the module doc for the order and the rounds)."""
-    followed, wrong = followed_leaves(tree, rng, config.wrong_branch)
+    walked = plan(tree, rng, config.wrong_branch)
     kept, dropped, unsupported = [], [], []
-    for leaf in followed:
+    for leaf in walked.leaves:
         if leaf.kind != "hard" or not get_constraint(leaf.id).has_expert:
             unsupported.append(leaf)
         elif config.noise > 0 and rng.random() < config.noise:
@@ -113,7 +149,8 @@ def expert_answer(tree: Node, base: str, rng: random.Random, config: ExpertConfi
         for leaf in failing:
             if round_index == 0 or not follows_strict(text, leaf.id, leaf.kwargs):
                 text = get_constraint(leaf.id).satisfy(text, leaf.kwargs, rng)
-    return ExpertAnswer(text, tuple(kept), tuple(dropped), tuple(unsupported), wrong)
+    reasoning = "\n".join(walked.lines) if config.reasoning else ""
+    return ExpertAnswer(text, tuple(kept), tuple(dropped), tuple(unsupported), walked.wrong_branches, reasoning)
 
 
 def base_text(rng: random.Random, min_sentences: int = 2, max_sentences: int = 4) -> str:
@@ -178,5 +215,5 @@ def answer_rows(
         rng = row_rng(seed, str(row.get("id", index)))
         answer = expert_answer(tree, base_text(rng, low, high), rng, config)
         report.add(answer, tree)
-        answers.append(answer.text)
+        answers.append(answer.completion)
     return answers, report

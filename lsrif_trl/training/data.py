@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsrif_trl.data.expert import ExpertConfig
-from lsrif_trl.training.args import DataArguments
 from lsrif_trl.training.errors import RecipeError
+
+if TYPE_CHECKING:  # annotations only: training.args reads the mixture module, which loads rows through this one
+    from lsrif_trl.training.args import DataArguments
 
 
 def build_missing_dataset(

@@ -50,6 +50,10 @@ class RaifArguments:
     bc_expert_noise: float = field(
         default=0.0, metadata={"help": "With `bc_dataset: expert`: probability of dropping each leaf's rewrite."}
     )
+    bc_expert_reasoning: bool = field(
+        default=False,
+        metadata={"help": "With `bc_dataset: expert`: open each demonstration with a <think> block planning it."},
+    )
     bc_coef: float = field(default=1.0, metadata={"help": "Weight of the demonstrations' token cross-entropy."})
     bc_loss_on: Literal["sequence", "completion"] = field(
         default="sequence",

@@ -16,7 +16,7 @@ def load_demonstrations(args: RaifArguments, train_dataset: Any, seed: int) -> A
     """The demonstrations (None when behaviour cloning is off) as conversational prompt-completion rows.
 
     `bc_dataset: expert` answers the training rows with the project's programmatic expert
-    (`lsrif_trl.data.expert`, noise `bc_expert_noise`) and keeps the answers that satisfy their whole tree."""
+    (`lsrif_trl.data.expert`, noise `bc_expert_noise`, a planning think block with `bc_expert_reasoning`) and keeps the answers that satisfy their whole tree."""
     if not args.bc_dataset:
         return None
     if args.bc_coef <= 0:
@@ -27,7 +27,8 @@ def load_demonstrations(args: RaifArguments, train_dataset: Any, seed: int) -> A
     if args.bc_dataset == EXPERT:
         from lsrif_trl.data.expert import ExpertConfig, answer_rows
 
-        answers, report = answer_rows(train_dataset, seed, ExpertConfig(noise=args.bc_expert_noise))
+        expert = ExpertConfig(noise=args.bc_expert_noise, reasoning=args.bc_expert_reasoning)
+        answers, report = answer_rows(train_dataset, seed, expert)
         print(f"bc_dataset expert: {report.summary()}")
         answered = as_demonstrations(train_dataset.add_column("completion", answers), "completion")
         return filter_demonstrations(answered, "all", 1.0, {})

@@ -10,6 +10,7 @@ from lsrif_trl.constraints import constraint_ids, follows_strict, get_constraint
 from lsrif_trl.data.compose import ComposeConfig, Condition, fill_shape, sample_leaves, sample_shape
 from lsrif_trl.data.constraint_pool import ConstraintPool
 from lsrif_trl.data.expert import ExpertConfig, base_text, expert_answer, followed_leaves
+from lsrif_trl.rewards.think import DEFAULT_POLICY
 from lsrif_trl.structure import ConditionalNode, ConstraintNode, ParallelNode, SequentialNode, active_leaves
 
 EXPERT_POOL = ConstraintPool(tuple(cid for cid in constraint_ids() if get_constraint(cid).has_expert), ())
@@ -112,3 +113,29 @@ def test_soft_leaves_are_reported_not_rewritten():
 def test_config_rejects_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         ExpertConfig(**{field: value})
+
+
+def test_reasoning_plans_the_answer_in_a_think_block_the_answer_policy_strips():
+    tree = SequentialNode(
+        (ConditionalNode("the passage is long", "then", LOWER, UPPER), ConstraintNode("punctuation:no_comma"))
+    )
+    plain = expert_answer(tree, "We, like plans.", random.Random(0))
+    reasoned = expert_answer(tree, "We, like plans.", random.Random(0), ExpertConfig(reasoning=True))
+    assert reasoned.text == plain.text and plain.completion == plain.text  # the same answer, drawn the same way
+    assert reasoned.completion == (
+        "<think>\nthe passage is long: yes\n- english lowercase\n- no comma\n</think>\n" + plain.text
+    )
+    assert DEFAULT_POLICY.answer(reasoned.completion) == "\n" + plain.text  # what the rewards check
+
+
+def test_a_misread_condition_is_planned_as_read_and_a_dropped_leaf_is_still_planned():
+    tree = ParallelNode(
+        (
+            ConditionalNode("c", "then", LOWER, UPPER),
+            ConstraintNode("keywords:existence", kwargs={"keywords": ["sun", "sea"]}),
+        )
+    )
+    config = ExpertConfig(wrong_branch=1.0, noise=1.0, reasoning=True)
+    answer = expert_answer(tree, "We like plans.", random.Random(0), config)
+    assert answer.reasoning == "c: no\n- english capital\n- existence: sun, sea"
+    assert len(answer.dropped) == 2 and answer.text == "We like plans."

@@ -62,3 +62,13 @@ def test_refuses_the_input_folder_and_a_folder_that_is_not_a_dataset(built, tmp_
 def test_a_probability_outside_0_1_exits_2_naming_the_flag(built, tmp_path, capsys, flag):
     assert main(["data", "expert", "--data", str(built), "--output", str(tmp_path / "o"), flag, "1.5"]) == 2
     assert flag in capsys.readouterr().err
+
+
+def test_reasoning_opens_every_completion_with_the_plan_and_keeps_the_answers(built, tmp_path):
+    plain, reasoned = tmp_path / "plain", tmp_path / "reasoned"
+    assert main(["data", "expert", "--data", str(built), "--output", str(plain)]) == 0
+    assert main(["data", "expert", "--data", str(built), "--output", str(reasoned), "--reasoning"]) == 0
+    plain_texts = load_training_dataset(str(plain))["completion"]
+    pairs = zip(plain_texts, load_training_dataset(str(reasoned))["completion"], strict=True)
+    assert all(r.startswith("<think>\n") and r.endswith("</think>\n" + p) for p, r in pairs)
+    assert json.loads((reasoned / "expert.json").read_text())["settings"]["reasoning"] is True
