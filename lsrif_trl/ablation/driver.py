@@ -1,6 +1,7 @@
 """The toy-world ablation, stage by stage: build -> expert answers -> SFT -> GRPO per reward and seed -> held-out
 evaluation of the SFT start and every run -> what each run changed against the SFT start (`lsrif analyze params`
-and `attention`) -> report (`lsrif_trl.ablation.report`).
+and `attention`) -> report (`lsrif_trl.ablation.report`); with `reward_model` set (`make ablation RM=1`), the self-supervised reward
+model against the verifiers (`lsrif_trl.ablation.reward_model`).
 
 Every stage goes through the project's ordinary entry points: the builder (`--world toy`), the expert
 (`data.expert.answer_rows`), `recipes/sft.py` and `recipes/grpo_lsrm.py` with `recipes/toy/*.yaml` (each in its
@@ -20,14 +21,17 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lsrif_trl.ablation import report
+from lsrif_trl.ablation.reward_model import GROUP as RM_GROUP
+from lsrif_trl.ablation.reward_model import RewardModelConfig, RewardModelStage
+from lsrif_trl.ablation.reward_model import markdown as reward_model_markdown
+from lsrif_trl.ablation.threads import one_thread
 from lsrif_trl.analysis.modules import GROUPS
 from lsrif_trl.training.config import REPO_ROOT
 
@@ -62,6 +66,7 @@ class AblationConfig:
     analysis_answer_tokens: int = 8  # answer positions per prompt whose attention is read
     jobs: int | None = None  # GRPO runs at a time; None: one per CPU core
     extra_grpo_args: tuple[str, ...] = field(default_factory=tuple)  # appended to every GRPO command
+    reward_model: RewardModelConfig | None = None  # RM=1: the reward-model stage (lsrif_trl.ablation.reward_model)
 
     def __post_init__(self) -> None:
         from lsrif_trl.rewards import AGGREGATIONS
@@ -89,6 +94,10 @@ class AblationConfig:
             )
         if self.jobs is not None and self.jobs < 1:
             raise ValueError(f"JOBS={self.jobs}: must be >= 1")
+        if self.reward_model is not None and "lsrm" not in self.rewards:
+            raise ValueError(
+                "RM=1 compares RM-scored leaves with the plain lsrm runs' verifiers: keep lsrm in REWARDS"
+            )
 
     def workers(self, runs: int) -> int:
         """How many GRPO runs train at once: `jobs`, or one per CPU core, never more than there are runs."""
@@ -151,19 +160,6 @@ def run_command(command: Sequence[str], log: Path) -> None:
         code = subprocess.call(list(command), stdout=handle, stderr=subprocess.STDOUT, env=_environment())
     if code != 0:
         raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log}")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """torch's intra-op threads set to 1 inside the block (in-process stages, as the training processes run)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class Ablation:
@@ -345,22 +341,38 @@ class Ablation:
         analyses: dict[str, list[dict[str, Any]]] = {}
         for run in runs:
             self._timed("parameter and attention analysis", lambda run=run: self._add_analysis(analyses, run))
+        sections: dict[str, Any] = {}
+        if self.config.reward_model is not None:
+            self._timed("reward model (RM=1)", lambda: sections.update(reward_model=self.reward_model(tables["lsrm"])))
         self.timings["total"] = time.perf_counter() - started
-        results = self.write_report(tables, runs, analyses)
+        results = self.write_report(tables, runs, analyses, sections)
         self.echo(f"report: {self.root / 'results.md'}")
         return results
 
     def _add_analysis(self, analyses: dict[str, list[dict[str, Any]]], run: Run) -> None:
         analyses.setdefault(run.group, []).append(self.analyze(run))
 
+    def reward_model(self, verifier_tables: list[report.EvalTable]) -> dict[str, Any]:
+        """RM=1 (`ablation.reward_model`): the reward model built and measured, one GRPO run per seed with the
+        held-out leaves scored by it, evaluated; results.json's `reward_model` against the plain lsrm runs."""
+        stage = RewardModelStage(self)
+        stage.prepare()
+        runs = [Run(RM_GROUP, "lsrm", seed, stage.grpo_args()) for seed in self.config.seeds]
+        self.train_all(runs)
+        tables = [report.EvalTable.read(self.evaluate(run.name, self.root / "runs" / run.name)) for run in runs]
+        verifier_names = [Run("lsrm", "lsrm", seed).name for seed in self.config.seeds]
+        return stage.section(tables, verifier_tables, [run.name for run in runs], verifier_names)
+
     def write_report(
         self,
         tables: dict[str, list[report.EvalTable]],
         runs: list[Run],
         analyses: dict[str, list[dict[str, Any]]] | None = None,
+        sections: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """results.json, results.md, learning curves and bar charts from the evaluation tables, the run logs and
-        (when given) each group's parameter and attention analyses."""
+        """results.json, results.md, learning curves and bar charts from the evaluation tables, the run logs,
+        (when given) each group's parameter and attention analyses and the optional stages' `sections` (e.g.
+        `reward_model`)."""
         summary = report.summarize(tables)
         rewards = {name: summary[name] for name in self.config.rewards}
         for name in rewards:
@@ -379,9 +391,13 @@ class Ablation:
         if self.config.gammas:
             results["gamma_sweep"] = {gamma: summary[group] for gamma, group in gamma_groups(self.config).items()}
         results.update(self._mechanism_sections(tables, summary, analyses or {}))
+        results.update(sections or {})
+        text = report.markdown(results)
+        if "reward_model" in results:
+            text += reward_model_markdown(results["reward_model"])
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        (self.root / "results.md").write_text(report.markdown(results), encoding="utf-8")
+        (self.root / "results.md").write_text(text, encoding="utf-8")
         report.plot_bars(results, self.root / "by_type.png")
         if results.get("analysis"):
             report.plot_analysis(results["analysis"], self.root / "analysis.png")

@@ -4,6 +4,8 @@
     lsrif rm-data --data outputs/data/rm-source --model Qwen/Qwen2.5-7B-Instruct --backend vllm \\
         --num-samples 4 --output outputs/data/soft-rm-pairs.jsonl
     python recipes/train_rm.py --config recipes/tiny/train_rm.yaml --dataset_name outputs/data/soft-rm-pairs.jsonl
+    lsrif rm-data --data outputs/data/toy-rm-source --model outputs/toy/sft --as-soft keywords:existence \
+        --output outputs/data/toy-rm-pairs.jsonl   # a toy-world hard constraint taken as soft (curriculum rows)
 
 Rows are checked before the policy is loaded; a bad row exits 2 naming the row and the field.
 """
@@ -39,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=8, help="transformers backend batch size")
     parser.add_argument("--concurrency", type=int, default=8, help="openai backend parallel requests")
     parser.add_argument("--max-contrasts", type=int, help="use only the first N contrasts (smoke runs)")
+    parser.add_argument(
+        "--as-soft",
+        default="",
+        help="comma-separated hard constraint ids whose levels count as soft contrasts too (their verifiers then "
+        "measure the pseudo-labels: the toy world's `make ablation RM=1`)",
+    )
     parser.add_argument("--output", type=Path, required=True, help="JSONL file of prompt/chosen/rejected rows")
     parser.set_defaults(func=run)
 
@@ -50,10 +58,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         dataset = load_training_dataset(args.data, split=args.split, validate=False)
-        contrasts = contrasts_from_levels(dataset)[: args.max_contrasts]
+        as_soft = [part.strip() for part in args.as_soft.split(",") if part.strip()]
+        contrasts = contrasts_from_levels(dataset, as_soft)[: args.max_contrasts]
         if not contrasts:
             raise ValueError(
-                f"{args.data}: no consecutive curriculum levels differ by one soft constraint; build the data with "
+                f"{args.data}: no consecutive curriculum levels differ by one soft constraint"
+                f"{' or one of ' + ', '.join(as_soft) if as_soft else ''}; build the data with "
                 "`lsrif data build --curriculum --soft-share 0.5` (soft constraints are off by default)"
             )
         sampling = SamplingParams(max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed)

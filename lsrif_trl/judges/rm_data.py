@@ -7,13 +7,16 @@ or a stronger model. This project builds those labels from the curriculum series
 
 1. Contrast: levels I_{j-1} and I_j of one instruction differ by exactly one constraint. When that constraint
    is soft and applies to the input (not in a conditional's inactive branch), I_j is "the instruction WITH it"
-   and I_{j-1} "the same instruction WITHOUT it" (`contrasts_from_levels`).
+   and I_{j-1} "the same instruction WITHOUT it" (`contrasts_from_levels`). Hard constraints named in `as_soft`
+   count as soft (their requirement text is `rewards.soft.requirement_text`), so a world with verifiers can
+   measure the pseudo-labels against the truth (`judges.rm_truth`).
 2. Sample: the policy answers both prompts (`sample_responses`, any `lsrif_trl.eval.generation` backend).
 3. Label: an answer written WITH the constraint in view is taken to satisfy it (positive); an answer written
    WITHOUT it is taken not to (negative). No human label is involved, so the labels are noisy by design.
 4. Emit TRL `RewardTrainer` rows (`preference_rows`), conversational with an explicit prompt: `prompt` is the
    `rm_format.rm_prompt` user turn (the WITH request and the constraint text), `chosen` the positive answer,
-   `rejected` the negative one, plus `constraint_id` and `source_id` columns for analysis. The i-th sample of
+   `rejected` the negative one, plus `constraint_id` and `source_id` columns for analysis (and, for a hard
+   constraint taken as soft, `constraint_kwargs`: its kwargs as JSON, so its verifier can check both answers). The i-th sample of
    one side is paired with the i-th of the other; pairs with a blank side, two identical answers, or seen before
    for the same contrast are dropped.
 
@@ -33,7 +36,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lsrif_trl.judges.rm_format import rm_prompt
-from lsrif_trl.rewards.soft import prompt_text
+from lsrif_trl.rewards.soft import hard_constraint_ids, prompt_text, requirement_text
 from lsrif_trl.structure import ConstraintNode, StructureError, active_leaves, leaves, parse_structure
 
 _LEVEL_SUFFIX = re.compile(r"^(?P<base>.+)-L(?P<level>\d+)$")
@@ -48,6 +51,7 @@ class SoftContrast:
     constraint_text: str
     prompt_with: str
     prompt_without: str
+    constraint_kwargs: str | None = None  # JSON kwargs of a hard constraint taken as soft; None for a soft one
 
 
 def _leaf_key(leaf: ConstraintNode) -> str:
@@ -61,8 +65,10 @@ def _row_field(row: Mapping[str, Any], name: str, index: int) -> Any:
     return value
 
 
-def contrasts_from_levels(rows: Iterable[Mapping[str, Any]]) -> list[SoftContrast]:
-    """Every (I_j, I_{j-1}) pair of consecutive curriculum levels whose one added constraint is soft."""
+def contrasts_from_levels(rows: Iterable[Mapping[str, Any]], as_soft: Iterable[str] = ()) -> list[SoftContrast]:
+    """Every (I_j, I_{j-1}) pair of consecutive curriculum levels whose one added constraint is soft, or a hard
+    one whose id is in `as_soft` (registered hard ids; ValueError naming another)."""
+    as_soft = hard_constraint_ids(as_soft)
     series: dict[str, dict[int, tuple[str, list[ConstraintNode], list[ConstraintNode]]]] = defaultdict(dict)
     for index, row in enumerate(rows):
         row_id = str(_row_field(row, "id", index))
@@ -90,8 +96,14 @@ def contrasts_from_levels(rows: Iterable[Mapping[str, Any]]) -> list[SoftContras
             if sum(added.values()) != 1:
                 continue
             new = [leaf for leaf in with_active if _leaf_key(leaf) in added]
-            if len(new) == 1 and new[0].kind == "soft" and new[0].text:
-                contrasts.append(SoftContrast(base, new[0].id, new[0].text, with_text, without_text))
+            if len(new) != 1:
+                continue
+            leaf = new[0]
+            if leaf.kind == "soft" and leaf.text:
+                contrasts.append(SoftContrast(base, leaf.id, leaf.text, with_text, without_text))
+            elif leaf.kind == "hard" and leaf.id in as_soft:
+                kwargs = json.dumps(leaf.kwargs, sort_keys=True)
+                contrasts.append(SoftContrast(base, leaf.id, requirement_text(leaf), with_text, without_text, kwargs))
     return contrasts
 
 
@@ -154,6 +166,11 @@ def preference_rows(
                         "rejected": [{"role": "assistant", "content": negative}],
                         "constraint_id": contrast.constraint_id,
                         "source_id": contrast.source_id,
+                        **(
+                            {}
+                            if contrast.constraint_kwargs is None
+                            else {"constraint_kwargs": contrast.constraint_kwargs}
+                        ),
                     }
                 )
     return rows, stats

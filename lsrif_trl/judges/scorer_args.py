@@ -5,6 +5,7 @@ soft_scorer: judge                       # or classifier, or none (default: hard
 judge_base_url: http://localhost:8001/v1
 judge_model: Qwen/Qwen2.5-7B-Instruct
 soft_rm_path: outputs/tiny-soft-rm       # for soft_scorer: classifier
+soft_scored_constraints: [keywords:existence]   # hard constraints the scorer scores instead of their verifiers
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from lsrif_trl.judges import build_soft_scorer
 from lsrif_trl.judges.openai_judge import FAILURE_MIN_ITEMS, FAILURE_WINDOW, OpenAIJudge
-from lsrif_trl.rewards.soft import SoftScorer
+from lsrif_trl.rewards.soft import SoftScorer, soft_scored_ids
 
 JUDGE_DEFAULTS = {f.name: f.default for f in fields(OpenAIJudge)}  # the judge owns its defaults
 
@@ -70,6 +71,13 @@ class SoftScorerArguments:
         default=None, metadata={"help": "Reward model folder for soft_scorer: classifier."}
     )
     soft_rm_batch_size: int = field(default=8, metadata={"help": "Batch size of the reward model."})
+    soft_scored_constraints: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Hard constraint ids whose leaves the soft scorer scores instead of their verifiers, as if they "
+            "were soft (measures a reward model against the verifiers' truth; `make ablation RM=1`)."
+        },
+    )
 
     def soft_scorer_options(self) -> dict[str, Any]:
         """The keyword arguments of `judges.build_soft_scorer` for the chosen scorer."""
@@ -101,3 +109,10 @@ class SoftScorerArguments:
     def build_soft_scorer(self) -> SoftScorer | None:
         """The configured scorer (None for `soft_scorer: none`); ValueError naming the key to fix."""
         return build_soft_scorer(self.soft_scorer, **self.soft_scorer_options())
+
+    def soft_scored_ids(self, scorer: SoftScorer | None) -> frozenset[str]:
+        """`soft_scored_constraints` checked against the registry and `scorer`; ValueError naming the key."""
+        try:
+            return soft_scored_ids(self.soft_scored_constraints, scorer)
+        except ValueError as err:
+            raise ValueError(f"soft_scored_constraints: {err}") from None

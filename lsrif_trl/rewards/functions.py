@@ -13,12 +13,12 @@ returns None, which TRL leaves out for that row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from lsrif_trl.rewards.lsrm import DEFAULT_CONFIG, LSRMConfig
 from lsrif_trl.rewards.scoring import RowScore, score_completions
-from lsrif_trl.rewards.soft import SoftScorer
+from lsrif_trl.rewards.soft import SoftScorer, soft_scored_ids
 from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, think_format_score
 from lsrif_trl.trees import TreeFacts, batch_trees
 
@@ -37,18 +37,22 @@ class StructuredReward:
         *,
         policy: AnswerPolicy = DEFAULT_POLICY,
         soft_scorer: SoftScorer | None = None,
+        soft_scored: Iterable[str] = (),
         name: str | None = None,
     ) -> None:
         if soft_scorer is not None and not callable(soft_scorer):
             raise ValueError(f"soft_scorer: expected a callable scorer(prompt, answer, text), got {soft_scorer!r}")
         self.config, self.policy, self.soft_scorer = config, _policy(policy), soft_scorer
+        self.soft_scored = soft_scored_ids(soft_scored, soft_scorer)  # hard ids the soft scorer scores instead
         self.__name__ = name or f"{config.aggregation}_reward"  # TRL logs rewards/<__name__>/mean
         self.error_count = 0  # checks that failed (scored 0) or soft scores missing, since construction
         self.missing_count = 0  # soft leaves without a verdict since construction
 
     def with_policy(self, policy: AnswerPolicy) -> StructuredReward:
         """This reward reading answers under `policy` (same name, options and soft scorer; no errors counted)."""
-        return StructuredReward(self.config, policy=policy, soft_scorer=self.soft_scorer, name=self.__name__)
+        return StructuredReward(
+            self.config, policy=policy, soft_scorer=self.soft_scorer, soft_scored=self.soft_scored, name=self.__name__
+        )
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float | None]:
         parsed = batch_trees(len(completions), columns)
@@ -59,6 +63,7 @@ class StructuredReward:
             prompts=prompts,
             policy=self.policy,
             soft_scorer=self.soft_scorer,
+            soft_scored=self.soft_scored,
         )
         self.error_count += sum(r.errors for r in rows)
         self.missing_count += sum(r.missing for r in rows)

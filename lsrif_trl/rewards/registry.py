@@ -20,6 +20,7 @@ Options (`DEFAULT_OPTIONS`, shared by all names; an entry may override `gamma`, 
     policy         the run's `rewards.think.AnswerPolicy`: where the scored answer starts (recipe keys
                    `think_opened_by`, `unclosed_think`; the chat template may open the block, see `for_template`)
     soft_scorer    a `rewards.soft.SoftScorer` (callable) for soft leaves; default None (hard leaves only)
+    soft_scored    hard constraint ids the soft scorer scores instead of their verifiers (as if soft); default ()
 An entry of `names` is a name or a mapping `{"name": "lsrm", "gamma": 0.7, "func_name": "lsrm_g07"}`;
 `func_name` sets the function's `__name__` (TRL's metric key) when one name is used twice. An entry that is not a
 name but a dotted import path (`my_pkg.rewards.fn`) is that function of your own, imported as TRL's grpo.py does
@@ -91,13 +92,16 @@ class RewardOptions:
         }
 
     def build(
-        self, names: Sequence[str | Mapping[str, Any]], soft_scorer: SoftScorer | None = None
+        self,
+        names: Sequence[str | Mapping[str, Any]],
+        soft_scorer: SoftScorer | None = None,
+        soft_scored: Sequence[str] = (),
     ) -> list[RewardFunc]:
         """The reward functions `names` with these options; ValueError naming the bad name or option."""
-        return get_reward_funcs(names, **self.reward_options(), soft_scorer=soft_scorer)
+        return get_reward_funcs(names, **self.reward_options(), soft_scorer=soft_scorer, soft_scored=soft_scored)
 
 
-DEFAULT_OPTIONS: dict[str, Any] = {**RewardOptions().reward_options(), "soft_scorer": None}
+DEFAULT_OPTIONS: dict[str, Any] = {**RewardOptions().reward_options(), "soft_scorer": None, "soft_scored": ()}
 
 
 def get_reward_func(name: str, **options: Any) -> RewardFunc:
@@ -116,6 +120,7 @@ def get_reward_func(name: str, **options: Any) -> RewardFunc:
             LSRMConfig(name if name in AGGREGATIONS else "lsrm", opts["gamma"], opts["seq_mode"], opts["tau"]),
             policy=opts["policy"],
             soft_scorer=opts["soft_scorer"],
+            soft_scored=opts["soft_scored"],
             name=func_name,
         )
     except ValueError as err:

@@ -20,7 +20,7 @@ from typing import Any
 from lsrif_trl.constraints.nltk_resources import PunktUnavailableError
 from lsrif_trl.constraints.scoring import follows_strict
 from lsrif_trl.rewards.lsrm import LSRMConfig, aggregate, scored_leaves
-from lsrif_trl.rewards.soft import SoftRequest, SoftScorer, prompt_text, score_soft
+from lsrif_trl.rewards.soft import SoftRequest, SoftScorer, prompt_text, requirement_text, score_soft
 from lsrif_trl.rewards.think import DEFAULT_POLICY, AnswerPolicy, CompletionTypeError
 from lsrif_trl.structure import ConstraintNode, Node, active_leaves
 
@@ -44,9 +44,11 @@ def score_completions(
     prompts: Sequence[Any] | None = None,
     policy: AnswerPolicy = DEFAULT_POLICY,
     soft_scorer: SoftScorer | None = None,
+    soft_scored: frozenset[str] = frozenset(),
 ) -> list[RowScore]:
     """One RowScore per (tree, completion), each scored on the answer `policy` extracts; soft leaves of the whole
-    batch go to `soft_scorer` in one call."""
+    batch, and hard leaves whose id is in `soft_scored` (`rewards.soft.soft_scored_ids`), go to `soft_scorer` in
+    one call."""
     errors = [0] * len(trees)
     missing = [0] * len(trees)
     leaf_scores: list[dict[ConstraintNode, float]] = []
@@ -67,10 +69,10 @@ def score_completions(
             continue
         scores: dict[ConstraintNode, float] = {}
         for leaf in to_score[tree]:
-            if leaf.kind == "soft":
+            if leaf.kind == "soft" or leaf.id in soft_scored:
                 soft_slots.append((i, leaf))
                 prompt = prompt_text(prompts[i]) if prompts is not None else ""
-                soft_requests.append((prompt, answer, leaf.text or ""))
+                soft_requests.append((prompt, answer, requirement_text(leaf)))
                 continue
             try:
                 scores[leaf] = float(follows_strict(answer, leaf.constraint or leaf.id, leaf.kwargs))

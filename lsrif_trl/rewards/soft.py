@@ -8,15 +8,21 @@ make one batched call per training batch instead of one call per soft leaf.
 A score that is not a finite number (a judge's NaN for "no verdict") is *missing*: `score_soft` returns None
 for it, and the reward of that completion is None (see `rewards.scoring`). A scorer that can no longer be
 trusted raises `SoftScorerError`, which stops training instead of scoring anything.
+
+A run may also route chosen *hard* constraints to the scorer (`soft_scored`: their ids), as if they were soft:
+their leaves are scored by the scorer on `requirement_text(leaf)` (the constraint rendered with its kwargs)
+instead of by their verifiers. This is how the toy world measures a learned reward model against the truth.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from lsrif_trl.constraints.registry import get_constraint
 from lsrif_trl.rewards.think import message_text
+from lsrif_trl.structure import ConstraintNode
 
 SoftRequest = tuple[str, str, str]  # (prompt, answer, constraint_text)
 
@@ -41,6 +47,36 @@ def prompt_text(prompt: Any) -> str:
         if users:
             return message_text(users[-1].get("content"))
     return ""
+
+
+def hard_constraint_ids(ids: Iterable[str]) -> frozenset[str]:
+    """`ids` as a set of registered hard constraint ids; ValueError naming an unknown (with close matches) or
+    soft one."""
+    chosen = frozenset(ids)
+    for constraint_id in sorted(chosen):
+        get_constraint(constraint_id)
+    return chosen
+
+
+def soft_scored_ids(ids: Iterable[str], scorer: SoftScorer | None) -> frozenset[str]:
+    """`ids` as the hard constraints a soft scorer scores instead of their verifiers; ValueError naming an id that
+    is not a registered hard constraint, or the missing scorer."""
+    chosen = hard_constraint_ids(ids)
+    if chosen and scorer is None:
+        raise ValueError(
+            f"hard constraints {sorted(chosen)} are to be scored as soft, but no soft scorer is set; set "
+            "`soft_scorer: classifier` (with soft_rm_path) or `soft_scorer: judge`"
+        )
+    return chosen
+
+
+def requirement_text(leaf: ConstraintNode) -> str:
+    """The requirement a soft scorer reads for `leaf`: a soft leaf's text, or a hard constraint rendered with its
+    kwargs in its first-drawn phrasing (`Constraint.render(kwargs, seed=0)`), the same text for every row."""
+    if leaf.kind == "soft":
+        return leaf.text or ""
+    constraint = leaf.constraint if leaf.constraint is not None else get_constraint(leaf.id)
+    return constraint.render(leaf.kwargs)
 
 
 def score_soft(scorer: SoftScorer, requests: list[SoftRequest]) -> tuple[list[float | None], list[bool]]:

@@ -17,13 +17,14 @@ def check_rewards(script_args: Any, training_args: Any) -> list[Callable[..., li
 
     try:  # soft leaves are scored by the judge or reward model the recipe names (lsrif_trl.judges)
         soft_scorer = script_args.build_soft_scorer()
+        soft_scored = script_args.soft_scored_ids(soft_scorer)
         preflight = getattr(soft_scorer, "preflight", None)
         if callable(preflight):  # a judge that cannot answer stops the recipe here, before any model loads
             preflight()
     except (ValueError, SoftScorerError) as err:
         raise RecipeError(str(err)) from None
     try:
-        funcs = script_args.build(script_args.reward_funcs, soft_scorer=soft_scorer)
+        funcs = script_args.build(script_args.reward_funcs, soft_scorer=soft_scorer, soft_scored=soft_scored)
     except ValueError as err:
         raise RecipeError(f"reward_funcs: {err}") from None
     mixture = getattr(script_args, "mixture", None)

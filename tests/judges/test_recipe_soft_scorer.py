@@ -117,3 +117,27 @@ def test_soft_data_without_a_scorer_stops_before_any_model(tmp_path, capsys, no_
         "row 1: structure: soft constraint 'soft:tone' needs a scorer; set `soft_scorer: judge`"
         in capsys.readouterr().err
     )
+
+
+def test_soft_scored_constraints_route_those_hard_leaves_to_the_recipes_reward_model():
+    (lsrm,) = rewards_for(
+        "--soft_scorer", "classifier", "--soft_rm_path", str(build_tiny_model()),
+        "--soft_scored_constraints", "change_case:english_lowercase", "keywords:existence",
+    )  # fmt: skip
+    assert lsrm.soft_scored == {"change_case:english_lowercase", "keywords:existence"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["--soft_scored_constraints", "keywords:existence"], "soft_scored_constraints: .* no soft scorer is set"),
+        (
+            ["--soft_scorer", "classifier", "--soft_rm_path", "PLACEHOLDER", "--soft_scored_constraints", "nope:x"],
+            "soft_scored_constraints: unknown constraint id 'nope:x'",
+        ),
+    ],
+)
+def test_bad_soft_scored_constraints_fail_as_recipe_errors_before_any_model(overrides, message):
+    overrides = [str(build_tiny_model()) if value == "PLACEHOLDER" else value for value in overrides]
+    with pytest.raises(RecipeError, match=message):
+        rewards_for(*overrides)

@@ -108,3 +108,34 @@ def test_sampling_runs_one_round_per_sample_with_a_new_seed_and_restores_it():
     answers = sample_responses(generator, ["p", "q", "p"], num_samples=2)
     assert answers == {"p": ["p#7", "p#8"], "q": ["q#7", "q#8"]}
     assert generator.sampling.seed == 7
+
+
+LOWER = {"type": "constraint", "id": "change_case:english_lowercase", "kwargs": {}, "kind": "hard"}
+KEYWORD = {"type": "constraint", "id": "keywords:existence", "kwargs": {"keywords": ["sun"]}, "kind": "hard"}
+
+
+def test_a_hard_constraint_taken_as_soft_gives_a_contrast_with_its_rendered_text_and_kwargs():
+    from lsrif_trl.constraints.registry import get_constraint
+
+    rows = [
+        row("e-L1", "Describe tea. No commas.", parallel(HARD)),
+        row("e-L2", "Describe tea. No commas. Say sun.", parallel(HARD, KEYWORD)),
+        row("f-L1", "Describe rain.", parallel(KEYWORD)),
+        row("f-L2", "Describe rain. Lowercase.", parallel(KEYWORD, LOWER)),
+    ]
+    contrasts = contrasts_from_levels(rows, as_soft=["keywords:existence"])
+    text = get_constraint("keywords:existence").render({"keywords": ["sun"]})
+    assert contrasts == [
+        SoftContrast(
+            "e", "keywords:existence", text, "Describe tea. No commas. Say sun.", "Describe tea. No commas.",
+            '{"keywords": ["sun"]}',
+        )
+    ]  # fmt: skip
+    (pair,), _ = preference_rows(contrasts, {contrasts[0].prompt_with: ["a sun"], contrasts[0].prompt_without: ["a"]})
+    assert pair["constraint_kwargs"] == '{"keywords": ["sun"]}' and pair["constraint_id"] == "keywords:existence"
+    assert contrasts_from_levels(rows) == []  # without as_soft, hard additions give no contrast
+
+
+def test_as_soft_must_name_hard_constraints():
+    with pytest.raises(ValueError, match="soft constraint"):
+        contrasts_from_levels([], as_soft=["soft:tone"])
