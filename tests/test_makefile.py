@@ -109,7 +109,7 @@ def test_a_model_folder_a_recipe_writes_is_evaluated_with_that_recipe_folders_de
 def test_eval_of_the_toy_world_runs_its_held_out_lsr_eval_with_one_thread(tmp_path):
     out = make_dry_run("eval", "MODEL=toy", venv=installed_venv(tmp_path, "dev"))
     assert "for bench in lsr;" in out and 'world="--world toy --eval-seed 7 --num-prompts 200"' in out
-    assert "OMP_NUM_THREADS=1 " in out and "--max-new-tokens 48 --temperature 0.0" in out
+    assert "OMP_NUM_THREADS=1 " in out and "--max-new-tokens 96 --temperature 0.0" in out
     assert "--output-dir outputs/eval/toy-" in out  # outputs/toy/<run> keeps its path: toy-sft, toy-grpo-lsrm
     ifeval_too = make_dry_run("eval", "MODEL=toy", "BENCH=ifeval,lsr", venv=installed_venv(tmp_path / "b", "dev"))
     assert "for bench in ifeval lsr;" in ifeval_too
