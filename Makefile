@@ -234,9 +234,10 @@ $(LMEVAL_VENV)/.installed:
 
 # `make ablation [SEEDS=0,1,2] [REWARDS=lsrm,flat,all] [GAMMAS=0,0.25,0.5,0.75,1] [FREEZE=attention] [EVAL_SEED=1]
 # [STEPS=60] [JOBS=<GRPO runs side by side; default one per core>] [RM=1]`: the toy world
-# (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed from that one checkpoint (FREEZE: also
-# LSRM with that parameter group frozen) -> held-out evaluation (prompts rebuilt from EVAL_SEED) -> parameter and
-# attention change of each run against the SFT start -> outputs/ablation/results.{json,md} and plots. Finished
+# (`lsrif data build --world toy`) -> SFT warm-up on noisy expert answers -> GRPO with each reward and seed from
+# that one checkpoint (FREEZE: also LSRM with that parameter group frozen) -> held-out evaluation (prompts rebuilt
+# from EVAL_SEED) -> parameter and attention change of each run against the SFT start ->
+# outputs/ablation/results.{json,md} and plots. Finished
 # stages are reused; delete outputs/ablation to start over. `RM=1` adds the self-supervised reward model measured
 # against the verifiers (RM_CONSTRAINTS= the hard constraints held out as soft; the ablation's lsrm runs are its
 # verifier arm). make's own RM (`rm -f`) is never 1, so only RM=1 turns it on.
