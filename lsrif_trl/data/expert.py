@@ -118,12 +118,6 @@ def plan(tree: Node, rng: random.Random, wrong_branch: float = 0.0) -> Plan:
     return Plan(tuple(leaves), wrong, tuple(lines))
 
 
-def followed_leaves(tree: Node, rng: random.Random, wrong_branch: float = 0.0) -> tuple[list[ConstraintNode], int]:
-    """The leaves the expert follows and how many conditionals it misread (`plan` without its lines)."""
-    walked = plan(tree, rng, wrong_branch)
-    return list(walked.leaves), walked.wrong_branches
-
-
 def _phase(leaf: ConstraintNode) -> int:
     return get_constraint(leaf.id).expert_phase
 

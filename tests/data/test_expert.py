@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from lsrif_trl.constraints import constraint_ids, follows_strict, get_constraint
 from lsrif_trl.data.compose import ComposeConfig, Condition, fill_shape, sample_leaves, sample_shape
 from lsrif_trl.data.constraint_pool import ConstraintPool
-from lsrif_trl.data.expert import ExpertConfig, base_text, expert_answer, followed_leaves
+from lsrif_trl.data.expert import ExpertConfig, base_text, expert_answer, plan
 from lsrif_trl.rewards.think import DEFAULT_POLICY
 from lsrif_trl.structure import ConditionalNode, ConstraintNode, ParallelNode, SequentialNode, active_leaves
 
@@ -97,10 +97,12 @@ def test_noise_one_drops_every_rewrite_and_noise_leaves_a_share():
     assert 150 < sum(kept) < 250  # 400 leaves, half dropped on average
 
 
-def test_followed_leaves_skips_an_absent_branch():
+def test_the_plan_skips_an_absent_branch_and_says_how_the_condition_was_read():
     tree = ConditionalNode("c", "else", LOWER, None)
-    assert followed_leaves(tree, random.Random(0), wrong_branch=1.0) == ([LOWER], 1)
-    assert followed_leaves(tree, random.Random(0)) == ([], 0)
+    misread = plan(tree, random.Random(0), wrong_branch=1.0)
+    assert (misread.leaves, misread.wrong_branches, misread.lines) == ((LOWER,), 1, ("c: yes", "- english lowercase"))
+    read = plan(tree, random.Random(0))
+    assert (read.leaves, read.wrong_branches, read.lines) == ((), 0, ("c: no",))
 
 
 def test_soft_leaves_are_reported_not_rewritten():
