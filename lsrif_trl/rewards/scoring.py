@@ -56,6 +56,7 @@ def score_completions(
     soft_slots: list[tuple[int, ConstraintNode]] = []
     to_score: dict[Node, list[ConstraintNode]] = {}  # GRPO repeats each tree num_generations times in a batch
     active: dict[Node, list[ConstraintNode]] = {}
+    requirements: dict[ConstraintNode, str] = {}  # a hard leaf's rendered text, once per batch, not per completion
     for i, (tree, completion) in enumerate(zip(trees, completions, strict=True)):
         try:
             answer = policy.answer(completion)
@@ -68,11 +69,15 @@ def score_completions(
             leaf_scores.append(dict.fromkeys(to_score[tree], 0.0))
             continue
         scores: dict[ConstraintNode, float] = {}
+        prompt = None
         for leaf in to_score[tree]:
             if leaf.kind == "soft" or leaf.id in soft_scored:
                 soft_slots.append((i, leaf))
-                prompt = prompt_text(prompts[i]) if prompts is not None else ""
-                soft_requests.append((prompt, answer, requirement_text(leaf)))
+                if prompt is None:
+                    prompt = prompt_text(prompts[i]) if prompts is not None else ""
+                if leaf not in requirements:
+                    requirements[leaf] = requirement_text(leaf)
+                soft_requests.append((prompt, answer, requirements[leaf]))
                 continue
             try:
                 scores[leaf] = float(follows_strict(answer, leaf.constraint or leaf.id, leaf.kwargs))
