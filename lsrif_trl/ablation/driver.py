@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from lsrif_trl.ablation import report
+from lsrif_trl.ablation.processes import DONE, one_thread, recipe_command
 from lsrif_trl.ablation.reward_model import GROUP as RM_GROUP
 from lsrif_trl.ablation.reward_model import RewardModelConfig, RewardModelStage
 from lsrif_trl.ablation.reward_model import markdown as reward_model_markdown
-from lsrif_trl.ablation.threads import one_thread
 from lsrif_trl.analysis.modules import GROUPS
 from lsrif_trl.training.config import REPO_ROOT
 
@@ -39,7 +38,6 @@ WORLD = "toy"
 SFT_RECIPE = REPO_ROOT / "recipes" / WORLD / "sft.yaml"
 GRPO_RECIPE = REPO_ROOT / "recipes" / WORLD / "grpo_lsrm.yaml"
 DEFAULT_GAMMA = 0.5  # the gamma of the plain `lsrm` runs (recipes/toy/grpo_lsrm.yaml)
-DONE = "ablation_done.json"  # written into a training folder once its run has finished
 ANALYSIS_DONE = "ablation_analysis.json"  # written into an analysis folder with the settings it was made with
 
 
@@ -208,14 +206,7 @@ class Ablation:
     def train_sft(self) -> None:
         """The SFT warm-up every GRPO run starts from."""
         out = self.root / "sft"
-        command = [
-            sys.executable,
-            str(REPO_ROOT / "recipes" / "sft.py"),
-            "--config", str(SFT_RECIPE),
-            "--model_name_or_path", str(self.root / "model"),
-            "--dataset_name", str(self.root / "data" / "sft"),
-            "--output_dir", str(out),
-        ]  # fmt: skip
+        command = recipe_command("sft.py", SFT_RECIPE, self.root / "model", self.root / "data" / "sft", out)
         if self.config.sft_steps is not None:
             command += ["--max_steps", str(self.config.sft_steps)]
         self._train(out, command, "sft.log", {"stage": "sft"}, f"SFT warm-up -> {out}")
@@ -224,15 +215,10 @@ class Ablation:
         """One GRPO run from the SFT checkpoint."""
         out = self.root / "runs" / run.name
         command = [
-            sys.executable,
-            str(REPO_ROOT / "recipes" / "grpo_lsrm.py"),
-            "--config", str(GRPO_RECIPE),
-            "--model_name_or_path", str(self.root / "sft"),
-            "--dataset_name", str(self.root / "data" / "train"),
+            *recipe_command("grpo_lsrm.py", GRPO_RECIPE, self.root / "sft", self.root / "data" / "train", out),
             "--reward_funcs", run.reward,
             "--seed", str(run.seed),
             "--max_steps", str(self.config.steps),
-            "--output_dir", str(out),
             *run.args,
             *self.config.extra_grpo_args,
         ]  # fmt: skip

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lsrif_trl.ablation import report
-from lsrif_trl.ablation.threads import one_thread
+from lsrif_trl.ablation.processes import DONE, one_thread, recipe_command
 from lsrif_trl.judges.rm_truth import pseudo_label_truth, score_against_truth, verdict
 from lsrif_trl.rewards.soft import requirement_text
 from lsrif_trl.structure import active_leaves
@@ -140,13 +140,7 @@ class RewardModelStage:
     def train_rm(self, pairs: Path) -> Path:
         """The classifier from the SFT checkpoint on the pairs (`recipes/train_rm.py`), reused when finished."""
         out = self.root / "rm"
-        command = [
-            sys.executable, str(REPO_ROOT / "recipes" / "train_rm.py"),
-            "--config", str(RM_RECIPE),
-            "--model_name_or_path", str(self.sft),
-            "--dataset_name", str(pairs),
-            "--output_dir", str(out),
-        ]  # fmt: skip
+        command = recipe_command("train_rm.py", RM_RECIPE, self.sft, pairs, out)
         if self.config.rm_steps is not None:
             command += ["--max_steps", str(self.config.rm_steps)]
         settings = {
@@ -155,7 +149,7 @@ class RewardModelStage:
             "steps": self.config.rm_steps,
         }
         _forget_unless(out, settings)
-        if not (out / "ablation_done.json").is_file():  # a new reward model: runs that used another one are stale
+        if not (out / DONE).is_file():  # a new reward model: runs that used another one are stale
             stale = [*self.ablation.root.glob(f"runs/{GROUP}-seed*"), *self.ablation.root.glob(f"eval/{GROUP}-seed*")]
             for folder in stale:
                 shutil.rmtree(folder)
@@ -269,7 +263,7 @@ class RewardModelStage:
 
 def _forget_unless(out: Path, settings: dict[str, Any]) -> None:
     """Drop a finished step made with other settings, so the driver's stage runner makes it again."""
-    marker = out / "ablation_done.json"  # ablation.driver.DONE
+    marker = out / DONE
     if marker.is_file() and json.loads(marker.read_text()) != settings:
         shutil.rmtree(out)
 
