@@ -107,7 +107,7 @@ VLLM_FLAGS_none = --use_vllm false
 train: install
 	@test -f $(TRAIN_CONFIG) || { echo "no recipe $(TRAIN_CONFIG); \`lsrif config list\` shows them"; exit 2; }
 ifneq ($(filter $(MODEL),$(CPU_MODELS)),)
-	$(if $(filter toy,$(MODEL)),test -e $(TOY_SFT_OUT) || $(MAKE) sft MODEL=toy $(if $(TOY_REASONING),REASONING=1))
+	$(if $(filter toy,$(MODEL)),test -e $(TOY_SFT_OUT) || $(MAKE) sft MODEL=toy $(if $(TOY_REASONING),REASONING=1) ARGS=)
 	$(CPU_ENV) $(PY) recipes/grpo_lsrm.py --config $(TRAIN_CONFIG) $(ARGS)
 else
 	$(if $(filter data/built/%,$(TRAIN_DATA)),test -e $(TRAIN_DATA) || $(MAKE) data DATA_DIR=$(TRAIN_DATA))
@@ -126,6 +126,7 @@ endif
 # Only recipes/tiny/sft.yaml ships; a GPU model needs its own recipes/$(MODEL)/sft.yaml first.
 SFT_CONFIG = recipes/$(MODEL)/sft.yaml
 # The toy world's demonstrations: its training rows answered by the noisy expert (recipes/toy/sft.yaml says why).
+# The warm-up `make train MODEL=toy` runs first never takes train's ARGS (they are GRPO options).
 # REASONING=1 (what `make train MODEL=toy RECIPE=grpo_raif` asks for): answers that open with a <think> block
 # planning them, cloned into outputs/toy/sft-reasoning, the start of recipes/toy/grpo_raif.yaml.
 REASONING ?=

@@ -115,11 +115,24 @@ def test_eval_of_the_toy_world_runs_its_held_out_lsr_eval_with_one_thread(tmp_pa
     assert "for bench in ifeval lsr;" in ifeval_too
 
 
+def _toy_train(tmp_path: Path, *args: str) -> str:
+    """`make -n train MODEL=toy ...` as on a clone where the warm-up was never trained (whatever outputs/ holds)."""
+    warm_up = tmp_path / "never-trained"
+    return make_dry_run("train", "MODEL=toy", f"TOY_SFT_OUT={warm_up}", *args, venv=installed_venv(tmp_path, "dev"))
+
+
 def test_the_toy_raif_recipe_starts_from_the_reasoning_warm_up_built_on_demand(tmp_path):
-    out = make_dry_run("train", "MODEL=toy", "RECIPE=grpo_raif", venv=installed_venv(tmp_path, "dev"))
-    assert "test -e outputs/toy/sft-reasoning || make sft MODEL=toy REASONING=1" in out
+    out = _toy_train(tmp_path, "RECIPE=grpo_raif")
+    assert "make sft MODEL=toy REASONING=1" in out
     assert "--output outputs/data/toy-sft-reasoning" in out and "--reasoning" in out
-    assert "--dataset_name outputs/data/toy-sft-reasoning --output_dir outputs/toy/sft-reasoning" in out
+    assert "--dataset_name outputs/data/toy-sft-reasoning" in out
     assert "recipes/grpo_lsrm.py --config recipes/toy/grpo_raif.yaml" in out
-    plain = make_dry_run("train", "MODEL=toy", venv=installed_venv(tmp_path / "p", "dev"))
-    assert "test -e outputs/toy/sft || make sft MODEL=toy" in plain and "--reasoning" not in plain
+    plain = _toy_train(tmp_path / "p")
+    assert "make sft MODEL=toy" in plain and "REASONING=1" not in plain and "--reasoning" not in plain
+
+
+def test_the_toy_warm_up_make_train_runs_first_does_not_take_trains_args(tmp_path):
+    out = _toy_train(tmp_path, "ARGS=--max_steps 3")
+    sft = out[out.index("recipes/sft.py") : out.index("recipes/grpo_lsrm.py")]
+    assert "--max_steps 3" not in sft
+    assert "recipes/grpo_lsrm.py --config recipes/toy/grpo_lsrm.yaml --max_steps 3" in out
